@@ -1,0 +1,1 @@
+"""cpmds: the child protection minimum dataset pipeline."""

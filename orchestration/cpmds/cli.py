@@ -1,0 +1,192 @@
+"""The ``cpmds`` command (interface.md, "Commands")."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cpmds.settings import resolve_settings
+
+EXIT_USAGE = 2
+
+PERIOD = click.DateTime(formats=["%Y%m"])
+
+
+def _period(value) -> int:
+    return value.year * 100 + value.month
+
+
+def _not_built(what: str) -> None:
+    click.echo(
+        f"cpmds {what}: not built yet. The loading pipeline arrives in a later release; "
+        "today `cpmds generate --out DIR` writes a synthetic landing zone.",
+        err=True,
+    )
+    sys.exit(EXIT_USAGE)
+
+
+raw_option = click.option(
+    "--raw",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Landing zone (default: $CPMDS_RAW, else raw/ in the project).",
+)
+home_option = click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="State home (default: $CPMDS_HOME, else .cpmds/ in the project).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """cpmds: Scotland's child protection minimum dataset, from partner extracts to indicators."""
+
+
+@main.command()
+@home_option
+def demo(home: Path | None) -> None:
+    """Make a demo landing zone and run one full load on it."""
+    from cpmds.synthetic import GenerateOptions, generate
+
+    settings = resolve_settings(home=home)
+    options = GenerateOptions.demo(settings.demo_raw)
+    result = generate(options, progress=True)
+    click.echo(f"Demo landing zone: {result.out} ({result.files} files, {result.rows:,} rows)")
+    if result.manifest is not None:
+        click.echo(f"Defects manifest:  {result.manifest}")
+    click.echo(
+        "The loading pipeline (gates, warehouse, report) is not built yet: this demo stops after "
+        "generating the landing zone. Try `uv run cpmds generate --out /tmp/x` and `ls -R /tmp/x`."
+    )
+
+
+@main.command()
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Target dir."
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed.")
+@click.option(
+    "--councils",
+    default="all",
+    show_default=True,
+    help="'all', or N: the first N councils in a fixed order, with their health boards.",
+)
+@click.option("--from", "period_from", type=PERIOD, default=None, help="First period, YYYYMM.")
+@click.option("--to", "period_to", type=PERIOD, default=None, help="Last period, YYYYMM.")
+@click.option(
+    "--scale", default=1.0, show_default=True, type=float, help="Volume relative to Scotland."
+)
+@click.option("--defects/--no-defects", default=False, show_default=True, help="Add bad inputs.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def generate(
+    out: Path,
+    seed: int,
+    councils: str,
+    period_from,
+    period_to,
+    scale: float,
+    defects: bool,
+    quiet: bool,
+) -> None:
+    """Write synthetic partner extracts under OUT in the contract's layout."""
+    from cpmds.synthetic import GenerateOptions, generate
+
+    try:
+        options = GenerateOptions.build(
+            out=out,
+            seed=seed,
+            councils=councils,
+            period_from=_period(period_from) if period_from else None,
+            period_to=_period(period_to) if period_to else None,
+            scale=scale,
+            defects=defects,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    result = generate(options, progress=not quiet)
+    click.echo(f"Wrote {result.files} files, {result.rows:,} rows under {result.out}")
+    if result.manifest is not None:
+        click.echo(f"Defects manifest: {result.manifest}")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Fail if the written docs are out of date.")
+def docs(check: bool) -> None:
+    """Write the contract and indicator reference docs from the contract and catalogue data."""
+    from cpmds.docs import write_reference_docs
+
+    stale = write_reference_docs(check=check)
+    for path in stale:
+        click.echo(f"{'stale' if check else 'wrote'}: {path}")
+    if check and stale:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--as", "as_path", default=None, help="Check FILE as if it were at this raw/ path.")
+@click.option("--report", default=None, type=click.Path(path_type=Path), help="Error report file.")
+def validate(files, as_path, report) -> None:
+    """A partner's self-check: gates 1 and 2 on FILES, no warehouse."""
+    _not_built("validate")
+
+
+@main.command()
+@raw_option
+@home_option
+def run(raw: Path | None, home: Path | None) -> None:
+    """One full load of everything new under the landing zone."""
+    _not_built("run")
+
+
+@main.command()
+@click.option("--from", "period_from", type=PERIOD, required=True)
+@click.option("--to", "period_to", type=PERIOD, required=True)
+@raw_option
+@home_option
+def backfill(period_from, period_to, raw: Path | None, home: Path | None) -> None:
+    """Re-read the landing zone's files for those periods and rebuild."""
+    _not_built("backfill")
+
+
+@main.command()
+@home_option
+def status(home: Path | None) -> None:
+    """The last runs, what each published, the quarantined files and why."""
+    _not_built("status")
+
+
+@main.command()
+@home_option
+@click.option("--port", default=3000, show_default=True, type=int)
+def ui(home: Path | None, port: int) -> None:
+    """Start the Dagster webserver and daemon on 127.0.0.1."""
+    _not_built("ui")
+
+
+@main.command("rotate-key")
+@home_option
+def rotate_key(home: Path | None) -> None:
+    """Rotate the pseudonymisation key (every pseudonym changes)."""
+    _not_built("rotate-key")
+
+
+@main.command()
+@click.option("--run", "run_id", default=None, help="Run id (default: the latest).")
+@home_option
+def report(run_id: str | None, home: Path | None) -> None:
+    """Rebuild the quality report of a run."""
+    _not_built("report")
+
+
+@main.command()
+@click.option("--scale", default=1.0, type=float)
+@click.option("--years", default=5, type=int)
+@home_option
+def bench(scale: float, years: int, home: Path | None) -> None:
+    """The benchmark: prints its figures and writes <home>/bench.json."""
+    _not_built("bench")

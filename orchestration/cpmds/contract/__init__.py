@@ -43,7 +43,7 @@ def _read(path: Path) -> object:
 
 @cache
 def load_contract(data_dir: Path = DATA_DIR) -> Contract:
-    """Read and validate the contract; raises ``pydantic.ValidationError`` if it contradicts itself."""
+    """Read and validate the contract; a contract that contradicts itself raises ValidationError."""
     partners = _read(data_dir / "partners.yaml")
     codes = _read(data_dir / "codes.yaml")
     assert isinstance(partners, dict) and isinstance(codes, dict)

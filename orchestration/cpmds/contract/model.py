@@ -1,7 +1,8 @@
 """Typed model of the partner extract contract (extracts.md).
 
-The YAML files under ``data/`` are the single statement of the contract; these classes give them types
-and check that the files agree with one another, so a broken contract fails at import, not mid-load.
+The YAML files under ``data/`` are the single statement of the contract; these classes give them
+types and check that the files agree with one another, so a broken contract fails at import,
+not mid-load.
 """
 
 from __future__ import annotations
@@ -204,7 +205,7 @@ class Reference(Frozen):
         """Every accepted council code, current or retired, mapped to the current code."""
         table = {council.code: council.code for council in self.councils}
         for council in self.councils:
-            table.update({retired: council.code for retired in council.retired_codes})
+            table.update(dict.fromkeys(council.retired_codes, council.code))
         return table
 
     @cached_property
@@ -308,7 +309,7 @@ class Contract(Frozen):
 
     @cached_property
     def code_list_by_id(self) -> dict[str, CodeList]:
-        """The code lists, with COUNCIL built from the reference data (retired codes as synonyms)."""
+        """The code lists, with COUNCIL built from the councils (retired codes as synonyms)."""
         lists = {code_list.id: code_list for code_list in self.code_lists}
         lists["COUNCIL"] = CodeList(
             id="COUNCIL",

@@ -8,6 +8,7 @@ re-referrals, and children who become looked after while on the register.
 from __future__ import annotations
 
 import datetime as dt
+
 from cpmds.synthetic import services
 from cpmds.synthetic.services import police_concern_report, sw_child_id
 from cpmds.synthetic.world import Child, World
@@ -64,7 +65,9 @@ def concern(
             "source": source,
             "outcome": None,
         }
-        world.recorder.record("sw__concerns", council, day, state, [(decided, {"outcome": outcome})])
+        world.recorder.record(
+            "sw__concerns", council, day, state, [(decided, {"outcome": outcome})]
+        )
         if source == "POL" and world.chance(model["police_report_for_police_concern"]):
             police_concern_report(world, child, council, day - world.days(0, 3), shared=True)
     if outcome == "EH":
@@ -252,9 +255,7 @@ def registration_concerns(world: World, family: list[Child], day: dt.date) -> li
     return concerns or ["NEG"]
 
 
-def register(
-    world: World, council: str, child: Child, day: dt.date, concerns: list[str]
-) -> None:
+def register(world: World, council: str, child: Child, day: dt.date, concerns: list[str]) -> None:
     """A registration, its review meetings and its end."""
     model = world.model["child_protection"]
     registration_id = world.next_id(council, "REG")
@@ -310,9 +311,7 @@ def _registration_end(
     return review_day, "OT"
 
 
-def _transfer(
-    world: World, council: str, child: Child, day: dt.date, concerns: list[str]
-) -> None:
+def _transfer(world: World, council: str, child: Child, day: dt.date, concerns: list[str]) -> None:
     others = [other for other in world.councils if other != council]
     if not others:
         return

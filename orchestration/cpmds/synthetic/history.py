@@ -1,12 +1,13 @@
 """The hand-over between the journey simulation and the file writer.
 
-``simulate`` returns a :data:`History`: for each dataset id (``sw__registrations``), one Polars frame
-holding every *version* of every record, as the sending organisation's own system would extract it:
+``simulate`` returns a :data:`History`: for each dataset id (``sw__registrations``), one Polars
+frame holding every *version* of every record, as the sending organisation's own system would
+extract it:
 
 - the dataset's contract columns, canonically typed: ``date`` -> ``pl.Date``, ``bool`` ->
   ``pl.Boolean`` (null = unknown), ``code`` -> ``pl.Utf8`` (canonical code), ``codes`` ->
   ``pl.List(pl.Utf8)``, ``integer`` -> ``pl.Int64``, ``text`` -> ``pl.Utf8``; null = blank;
-- ``_org``: the sender's current org code (council, board, ``PS``, ``SCRA``, charity number, ``NRS``);
+- ``_org``: the sender's current org code (council, board, ``PS``, ``SCRA``, charity, ``NRS``);
 - ``_period``: the YYYYMM of the monthly file this version belongs in (the month the record was
   created or changed; for annual datasets the dataset's period, e.g. ``202407``).
 

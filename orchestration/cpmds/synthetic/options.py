@@ -49,7 +49,9 @@ class GenerateOptions:
             try:
                 count = int(councils)
             except ValueError:
-                raise ValueError(f"--councils must be 'all' or a number, not {councils!r}") from None
+                raise ValueError(
+                    f"--councils must be 'all' or a number, not {councils!r}"
+                ) from None
             if not 1 <= count <= len(order):
                 raise ValueError(f"--councils must be between 1 and {len(order)}")
             chosen = order[:count]

@@ -145,7 +145,9 @@ def build_populations(
     sizes = {council: max(1, round(rate * years)) for council, rate in births_per_year.items()}
     dobs = [np.sort(rng.integers(start, end, size)) for size in sizes.values()]
     mother_dobs = rng.integers(
-        _days(dt.date(last_birth_year - 45, 1, 1)), _days(dt.date(last_birth_year - 17, 1, 1)), mothers
+        _days(dt.date(last_birth_year - 45, 1, 1)),
+        _days(dt.date(last_birth_year - 17, 1, 1)),
+        mothers,
     )
     all_dobs = np.concatenate([*dobs, mother_dobs])
     males = np.concatenate([rng.random(size) < male_share for size in sizes.values()])

@@ -124,7 +124,12 @@ def episode(world: World, child: Child, council: str, start: dt.date, main: str)
             reporter_referral_for(world, child, start - world.days(20, 60), "SW", decision="HRG")
         review = add_years(start, 1)
         while review < end:
-            hearing(world, child, review, world.choose(world.model["reporter"]["review_hearing_outcome"]))
+            hearing(
+                world,
+                child,
+                review,
+                world.choose(world.model["reporter"]["review_hearing_outcome"]),
+            )
             review = add_years(review, 1)
         if end < child.eighteenth_birthday - dt.timedelta(days=1):
             hearing(world, child, end, "CSO_TERMINATED")
@@ -176,7 +181,9 @@ def reporter_referral_for(
         grounds = sorted({world.choose(CARE_GROUNDS) for _ in range(world.rng.randint(1, 2))})
     decision = decision or world.choose(model["decision"])
     median = model["decision_median_days"]
-    decided = day + dt.timedelta(days=max(3, round(world.rng.lognormvariate(math.log(median), 0.6))))
+    decided = day + dt.timedelta(
+        days=max(3, round(world.rng.lognormvariate(math.log(median), 0.6)))
+    )
     council = child.council
     state = {
         "referral_id": world.next_id(SCRA, "R", width=8),

@@ -160,7 +160,9 @@ def _population(world: World, rng: np.random.Generator) -> pl.DataFrame:
     frames = []
     ages = np.arange(91)
     # Adults per child by age: flat to 60, then fewer each year; 90 holds 90 and over.
-    adult_shape = np.where(ages < 18, 0.0, np.where(ages <= 60, 1.0, np.maximum(0.1, 1 - (ages - 60) / 35)))
+    adult_shape = np.where(
+        ages < 18, 0.0, np.where(ages <= 60, 1.0, np.maximum(0.1, 1 - (ages - 60) / 35))
+    )
     adult_shape[90] = 1.6
     adult_shape = adult_shape / adult_shape.sum()
     for year in _annual_years(world):
@@ -202,4 +204,3 @@ def _empty(world: World, dataset_id: str) -> pl.DataFrame:
 
 def _days(day: dt.date) -> int:
     return (day - EPOCH).days
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def demo(home: Path | None) -> None:
 
     settings = resolve_settings(home=home)
     options = GenerateOptions.demo(settings.demo_raw)
+    # The demo landing zone is the demo's own: each demo starts from a fresh one.
+    shutil.rmtree(options.out, ignore_errors=True)
     result = generate(options, progress=True)
     click.echo(f"Demo landing zone: {result.out} ({result.files} files, {result.rows:,} rows)")
     if result.manifest is not None:
@@ -107,7 +110,11 @@ def generate(
         )
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    result = generate(options, progress=not quiet)
+    try:
+        result = generate(options, progress=not quiet)
+    except FileExistsError as error:
+        message = f"--out {out} already holds files: choose an empty directory"
+        raise click.UsageError(message) from error
     click.echo(f"Wrote {result.files} files, {result.rows:,} rows under {result.out}")
     if result.manifest is not None:
         click.echo(f"Defects manifest: {result.manifest}")

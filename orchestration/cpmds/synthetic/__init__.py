@@ -25,7 +25,9 @@ class GenerateResult:
 def generate(options: GenerateOptions, progress: bool = True) -> GenerateResult:
     from cpmds.synthetic.simulate import simulate
     from cpmds.synthetic.writer import write_landing_zone
+    from cpmds.synthetic.writer.landing_zone import ensure_empty
 
+    ensure_empty(options.out)
     history = simulate(options, progress=progress)
     return write_landing_zone(history, options, progress=progress)
 

@@ -252,7 +252,7 @@ def registration_concerns(world: World, family: list[Child], day: dt.date) -> li
             }
         )
         concerns += ["PAM", "PDM"] if kind == "both" else [kind]
-    return concerns or ["NEG"]
+    return concerns or ["NEG"]  # every registration names a concern: neglect is the commonest
 
 
 def register(world: World, council: str, child: Child, day: dt.date, concerns: list[str]) -> None:

@@ -1,0 +1,77 @@
+"""The `cpmds` command: every command of interface.md exists; unbuilt ones say so clearly."""
+
+import pytest
+from click.testing import CliRunner
+
+from cpmds.cli import main
+
+INTERFACE_COMMANDS = [
+    "demo", "generate", "validate", "run", "backfill", "status", "ui", "rotate-key", "report",
+    "bench",
+]  # fmt: skip
+
+
+def test_every_interface_command_exists():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in INTERFACE_COMMANDS:
+        assert f"  {command} " in result.output
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["run"],
+        ["status"],
+        ["backfill", "--from", "202401", "--to", "202402"],
+        ["validate", "x.csv"],
+        ["rotate-key"],
+        ["report"],
+        ["ui"],
+        ["bench"],
+    ],
+)
+def test_unbuilt_commands_exit_2_with_a_clear_message(arguments, tmp_path):
+    result = CliRunner().invoke(main, [*arguments], env={"CPMDS_HOME": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "not built yet" in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--councils", "forty"], "--councils must be 'all' or a number"),
+        (["--councils", "33"], "between 1 and 32"),
+        (["--from", "202407", "--to", "202401"], "--from must not be after --to"),
+        (["--from", "202413"], "202413"),
+        (["--scale", "0"], "--scale"),
+    ],
+)
+def test_generate_rejects_bad_options_with_usage_errors(arguments, message, tmp_path):
+    result = CliRunner().invoke(main, ["generate", "--out", str(tmp_path / "raw"), *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_generate_writes_the_contract_layout(tmp_path):
+    out = tmp_path / "raw"
+    arguments = ["generate", "--out", str(out), "--councils", "1", "--scale", "0.2", "--quiet"]
+    result = CliRunner().invoke(main, [*arguments, "--from", "202406", "--to", "202407"])
+    assert result.exit_code == 0, result.output
+    partners = {path.name for path in out.iterdir()}
+    assert partners == {"sw", "police", "health", "education", "scra", "nrs"} | (
+        {"thirdsector"} & partners
+    )
+    assert all(folder.name.startswith("S12") for folder in (out / "sw").iterdir())
+    assert "Wrote" in result.output
+    assert not (tmp_path / "raw.defects.json").exists()
+
+
+def test_generate_refuses_a_directory_that_holds_files(tmp_path):
+    out = tmp_path / "raw"
+    out.mkdir()
+    (out / "keep.txt").write_text("a partner's file")
+    result = CliRunner().invoke(main, ["generate", "--out", str(out), "--councils", "1", "--quiet"])
+    assert result.exit_code == 2
+    assert "already holds files" in result.output
+    assert (out / "keep.txt").read_text() == "a partner's file"

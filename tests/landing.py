@@ -25,7 +25,7 @@ ERROR_THRESHOLD = load_contract().formats.gates["row_error_threshold"]
 @dataclass
 class FileOutcome:
     path: str
-    status: str  # loaded, quarantined, rejected_name, duplicate, superseded
+    status: str  # loaded, quarantined, rejected, duplicate, superseded
     reason: str = ""
     rows: int = 0
     failures: pl.DataFrame | None = None
@@ -58,7 +58,7 @@ def read_landing_zone(root: Path) -> LandingZone:
         relative = path.relative_to(root).as_posix()
         delivery = parse_delivery(path, root)
         if not isinstance(delivery, Delivery):
-            status = "rejected_name" if "name" in delivery.reason else "quarantined"
+            status = "rejected" if delivery.reason == "outside_root" else "quarantined"
             zone.outcomes[relative] = FileOutcome(relative, status, delivery.reason)
             continue
         dataset = contract.dataset_by_id[delivery.dataset_id]

@@ -108,19 +108,19 @@ def test_a_good_file_is_pending_with_its_delivery_size_and_digest(
         ("sw/S12000036/registrations_202413_202407051430.csv", "bad_period"),
     ],
 )
-def test_a_file_named_or_placed_against_the_contract_is_rejected_with_its_reason(
+def test_a_file_named_or_placed_against_the_contract_is_quarantined_with_its_reason(
     raw: Path, store: StateStore, relative: str, reason: str
 ) -> None:
     put(raw, relative)
     result = land(raw, store, "run-1", NOW)
-    assert statuses(store) == {relative: ("rejected", reason)}
-    assert result.pending == {} and result.rejected == 1
+    assert statuses(store) == {relative: ("quarantined", reason)}
+    assert result.pending == {} and result.quarantined == 1 and result.rejected == 0
     record = store.files()[0]
     assert record.decided_run_id == "run-1" and record.sha256 is not None
     assert reason_message(reason)
 
 
-def test_a_name_with_shell_metacharacters_is_logged_as_rejected_and_never_run(
+def test_a_name_with_shell_metacharacters_is_quarantined_and_never_run(
     raw: Path, store: StateStore, tmp_path: Path
 ) -> None:
     marker = tmp_path / "pwned"
@@ -128,7 +128,7 @@ def test_a_name_with_shell_metacharacters_is_logged_as_rejected_and_never_run(
     relative = "sw/S12000036/" + name.replace("/", "_")
     put(raw, relative)
     land(raw, store, "run-1", NOW)
-    assert statuses(store) == {relative: ("rejected", "bad_file_name")}
+    assert statuses(store) == {relative: ("quarantined", "bad_file_name")}
     assert not marker.exists()
 
 
@@ -266,7 +266,7 @@ def test_files_left_pending_by_a_run_that_died_are_offered_again(
     assert second.pending["sw__registrations"][0].delivery == undecided.delivery
 
 
-def test_a_name_that_is_not_utf8_is_rejected_and_not_landed_twice(
+def test_a_name_that_is_not_utf8_is_quarantined_and_not_landed_twice(
     raw: Path, store: StateStore
 ) -> None:
     folder = raw / "sw" / "S12000036"
@@ -275,6 +275,6 @@ def test_a_name_that_is_not_utf8_is_rejected_and_not_landed_twice(
         handle.write(b"x\n")
     land(raw, store, "run-1", NOW)
     assert statuses(store) == {
-        "sw/S12000036/registrations_\\xff\\xfe.csv": ("rejected", "bad_file_name")
+        "sw/S12000036/registrations_\\xff\\xfe.csv": ("quarantined", "bad_file_name")
     }
     assert land(raw, store, "run-2", NOW).new_files == 0

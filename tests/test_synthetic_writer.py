@@ -707,7 +707,7 @@ def test_extra_files_copy_real_deliveries(defective):
     assert entries["duplicate_delivery"]["path"] > entries["duplicate_delivery"]["copy_of"]
     expected = {kind: entry["expected"] for kind, entry in entries.items()}
     assert expected["duplicate_delivery"] == "duplicate"
-    assert expected["unparseable_name"] == "rejected_name"
+    assert expected["unparseable_name"] == "quarantined"
     assert expected["missing_month"] == "missing"
 
 

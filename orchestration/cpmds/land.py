@@ -1,8 +1,9 @@
 """Land: every new file under the landing zone gets its load-log row (pipeline.md, step 1).
 
 A file is new when its path is not in the load log, so re-running over the same landing zone
-records nothing. A new file is ``rejected`` when its place or name is not the contract's (or it
-resolves outside the landing zone, or is no regular file: such a file is never read), a
+records nothing. A new file is ``rejected`` when it resolves outside the landing zone or is no
+regular file (such a file is never read), ``quarantined`` when its place or name is not the
+contract's (gate 1's name checks, decided here), a
 ``duplicate`` when its bytes were already delivered for the same (partner, org, dataset, period),
 else ``pending``: for the ingest step to read and gate. Paths and names are data: they are passed
 to the file system as paths and to the store as values, never to a shell or into SQL.
@@ -57,6 +58,7 @@ class LandResult:
     pending because it died before deciding them."""
     new_files: int
     rejected: int
+    quarantined: int
     duplicates: int
     unreadable: tuple[str, ...]
     """Relative paths that could not be read this time (vanished, no permission): not recorded,
@@ -138,13 +140,16 @@ def land(
             recorded.append(entry)
     store.record_files(recorded)
     rejected = sum(entry.status == "rejected" for entry in recorded)
+    quarantined = sum(entry.status == "quarantined" for entry in recorded)
     duplicates = sum(entry.status == "duplicate" for entry in recorded)
     if recorded or unreadable:
         logger.info(
-            "Landed %d new file(s): %d pending, %d rejected, %d duplicate; %d unreadable.",
+            "Landed %d new file(s): %d pending, %d rejected, %d quarantined by name, %d duplicate;"
+            " %d unreadable.",
             len(recorded),
-            len(recorded) - rejected - duplicates,
+            len(recorded) - rejected - quarantined - duplicates,
             rejected,
+            quarantined,
             duplicates,
             len(unreadable),
         )
@@ -156,6 +161,7 @@ def land(
         pending=_pending(store, root),
         new_files=len(recorded),
         rejected=rejected,
+        quarantined=quarantined,
         duplicates=duplicates,
         unreadable=tuple(unreadable),
     )
@@ -206,7 +212,8 @@ def _examine(
     size, sha256 = digest
     parsed = parse_delivery(path, raw, contract)
     if not isinstance(parsed, Delivery):
-        return entry("rejected", parsed.reason, size, sha256)
+        # A name against the contract fails gate 1's first check: quarantined where it lies.
+        return entry("quarantined", parsed.reason, size, sha256)
     fingerprint = (parsed.partner, parsed.org, parsed.dataset_id, parsed.period, sha256)
     twin = originals.get(fingerprint)
     if twin is not None:

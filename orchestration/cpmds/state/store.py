@@ -64,8 +64,8 @@ ROW_FAILURE_COLUMNS: dict[str, pl.DataType] = {
 }
 """What a row failure carries: fixed fields only (its path comes from the load log)."""
 
-_LAND_STATUSES = ("pending", "rejected", "duplicate")
-_DECIDED_AT_LAND = ("rejected", "duplicate")
+_LAND_STATUSES = ("pending", "rejected", "quarantined", "duplicate")
+_DECIDED_AT_LAND = ("rejected", "quarantined", "duplicate")
 _REBUILT_STATUSES = ("pending", "loaded", "quarantined", "superseded")
 _FILE_COLUMNS = tuple(field.name for field in fields(FileRecord))
 _RUN_COLUMNS = tuple(field.name for field in fields(RunRecord))
@@ -298,13 +298,13 @@ class StateStore:
         return file_id
 
     def record_files(self, files: Iterable[NewFile]) -> list[int]:
-        """Add load-log rows for newly seen files (``pending``, ``rejected`` or ``duplicate``)."""
+        """Add load-log rows for newly seen files (pending, rejected, quarantined by name, duplicate)."""
         files = list(files)
         if not files:
             return []
         for file in files:
             if file.status not in _LAND_STATUSES:
-                raise ValueError(f"a new file is pending, rejected or duplicate, not {file.status}")
+                raise ValueError(f"a new file cannot be {file.status}")
         frame = pl.DataFrame(
             [_new_file_row(file) for file in files], schema=_NEW_FILE_SCHEMA, orient="row"
         )
@@ -566,6 +566,7 @@ class StateStore:
         statuses = ", ".join(f"'{status}'" for status in _REBUILT_STATUSES)
         chosen = (
             f"SELECT file_id FROM {QUALITY}.load_log WHERE status IN ({statuses}) "
+            "AND dataset IS NOT NULL "  # a name quarantined at land stays so: nothing to re-read
             "AND ($period_from IS NULL OR period >= $period_from) "
             "AND ($period_to IS NULL OR period <= $period_to)"
         )

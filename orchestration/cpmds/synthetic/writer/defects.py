@@ -43,7 +43,7 @@ SpuriousRow = tuple[pl.DataFrame, list[str], str | None]
 @dataclass
 class Defect:
     kind: str
-    expected: str  # loaded, quarantined, duplicate, missing, rejected_name
+    expected: str  # loaded, quarantined, duplicate, missing
     delivery: Delivery  # the file the entry is about (for a missing month: the one never sent)
     description: str
     severity: str | None = None
@@ -489,7 +489,7 @@ class DefectMaker:
 
         self._copy(
             "unparseable_name",
-            "rejected_name",
+            "quarantined",
             "A second copy of a delivered file under a name outside the contract's grammar.",
             rename,
         )

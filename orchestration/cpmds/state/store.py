@@ -298,7 +298,7 @@ class StateStore:
         return file_id
 
     def record_files(self, files: Iterable[NewFile]) -> list[int]:
-        """Add load-log rows for newly seen files (pending, rejected, quarantined by name, duplicate)."""
+        """Add load-log rows for newly seen files: pending, rejected, quarantined, duplicate."""
         files = list(files)
         if not files:
             return []

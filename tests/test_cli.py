@@ -21,11 +21,8 @@ def test_every_interface_command_exists():
 @pytest.mark.parametrize(
     "arguments",
     [
-        ["run"],
-        ["status"],
         ["backfill", "--from", "202401", "--to", "202402"],
         ["validate", "x.csv"],
-        ["rotate-key"],
         ["report"],
         ["ui"],
         ["bench"],
@@ -75,3 +72,37 @@ def test_generate_refuses_a_directory_that_holds_files(tmp_path):
     assert result.exit_code == 2
     assert "already holds files" in result.output
     assert (out / "keep.txt").read_text() == "a partner's file"
+
+
+def test_status_of_a_home_without_runs(tmp_path):
+    result = CliRunner().invoke(main, ["status", "--home", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "No runs yet" in result.output
+
+
+def test_run_refuses_a_landing_zone_that_is_not_there(tmp_path):
+    arguments = ["run", "--raw", str(tmp_path / "nowhere"), "--home", str(tmp_path / "home")]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2
+    assert "is not a directory" in result.output
+
+
+def test_rotate_key_makes_a_new_key_and_keeps_the_old_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("CPMDS_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("CPMDS_PSEUDONYM_KEY_FILE", raising=False)
+    from cpmds.pseudonymise import generated_key_path, load_key
+
+    first, _ = load_key(tmp_path)
+    result = CliRunner().invoke(main, ["rotate-key", "--home", str(tmp_path), "--yes"])
+    assert result.exit_code == 0, result.output
+    second, _ = load_key(tmp_path)
+    assert first != second
+    retired = list(generated_key_path(tmp_path).parent.glob("*.retired-*"))
+    assert len(retired) == 1
+    assert first.hex() not in result.output
+
+
+def test_rotate_key_asks_before_it_acts(tmp_path):
+    result = CliRunner().invoke(main, ["rotate-key", "--home", str(tmp_path)], input="n\n")
+    assert result.exit_code != 0
+    assert not (tmp_path / "secrets").exists() or not list((tmp_path / "secrets").iterdir())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cpmds.gates import load_rules
 from cpmds.land import discover, land, reason_message
 from cpmds.state import StateStore
 
@@ -113,7 +114,7 @@ def test_a_file_named_or_placed_against_the_contract_is_quarantined_with_its_rea
 ) -> None:
     put(raw, relative)
     result = land(raw, store, "run-1", NOW)
-    assert statuses(store) == {relative: ("quarantined", reason)}
+    assert statuses(store) == {relative: ("quarantined", load_rules().file_rule(reason).code)}
     assert result.pending == {} and result.quarantined == 1 and result.rejected == 0
     record = store.files()[0]
     assert record.decided_run_id == "run-1" and record.sha256 is not None
@@ -128,7 +129,9 @@ def test_a_name_with_shell_metacharacters_is_quarantined_and_never_run(
     relative = "sw/S12000036/" + name.replace("/", "_")
     put(raw, relative)
     land(raw, store, "run-1", NOW)
-    assert statuses(store) == {relative: ("quarantined", "bad_file_name")}
+    assert statuses(store) == {
+        relative: ("quarantined", load_rules().file_rule("bad_file_name").code)
+    }
     assert not marker.exists()
 
 
@@ -275,6 +278,9 @@ def test_a_name_that_is_not_utf8_is_quarantined_and_not_landed_twice(
         handle.write(b"x\n")
     land(raw, store, "run-1", NOW)
     assert statuses(store) == {
-        "sw/S12000036/registrations_\\xff\\xfe.csv": ("quarantined", "bad_file_name")
+        "sw/S12000036/registrations_\\xff\\xfe.csv": (
+            "quarantined",
+            load_rules().file_rule("bad_file_name").code,
+        )
     }
     assert land(raw, store, "run-2", NOW).new_files == 0

@@ -134,6 +134,19 @@ def docs(check: bool) -> None:
 
 
 @main.command()
+@click.option("--check", is_flag=True, help="Fail if the rule registry or suites are stale.")
+def suites(check: bool) -> None:
+    """Write the gate rule registry and the Great Expectations suites from the contract."""
+    from cpmds.gates import write_suites
+
+    stale = write_suites(check=check)
+    for path in stale:
+        click.echo(f"{'stale' if check else 'wrote'}: {path}")
+    if check and stale:
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--as", "as_path", default=None, help="Check FILE as if it were at this raw/ path.")
 @click.option("--report", default=None, type=click.Path(path_type=Path), help="Error report file.")
@@ -147,7 +160,14 @@ def validate(files, as_path, report) -> None:
 @home_option
 def run(raw: Path | None, home: Path | None) -> None:
     """One full load of everything new under the landing zone."""
-    _not_built("run")
+    from cpmds.pipeline.runner import run_load
+
+    settings = resolve_settings(raw=raw, home=home)
+    if not settings.raw.is_dir():
+        raise click.UsageError(f"the landing zone {settings.raw} is not a directory")
+    outcome = run_load(settings, progress=True)
+    click.echo(outcome.describe())
+    sys.exit(outcome.exit_code)
 
 
 @main.command()
@@ -162,9 +182,13 @@ def backfill(period_from, period_to, raw: Path | None, home: Path | None) -> Non
 
 @main.command()
 @home_option
-def status(home: Path | None) -> None:
+@click.option("--runs", default=10, show_default=True, help="How many recent runs to list.")
+def status(home: Path | None, runs: int) -> None:
     """The last runs, what each published, the quarantined files and why."""
-    _not_built("status")
+    from cpmds.pipeline.status import status_report
+
+    settings = resolve_settings(home=home)
+    click.echo(status_report(settings, runs))
 
 
 @main.command()
@@ -177,9 +201,17 @@ def ui(home: Path | None, port: int) -> None:
 
 @main.command("rotate-key")
 @home_option
-def rotate_key(home: Path | None) -> None:
-    """Rotate the pseudonymisation key (every pseudonym changes)."""
-    _not_built("rotate-key")
+@click.option("--yes", is_flag=True, help="Confirm: every pseudonym changes.")
+def rotate_key(home: Path | None, yes: bool) -> None:
+    """Rotate the pseudonymisation key (every pseudonym changes; the next run re-ingests)."""
+    from cpmds.pipeline.keys import rotate
+
+    if not yes:
+        click.confirm(
+            "Rotating the key changes every pseudonym; the next run re-reads every file. Go on?",
+            abort=True,
+        )
+    click.echo(rotate(resolve_settings(home=home)))
 
 
 @main.command()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpmds.contract import Contract
+from cpmds.gates import load_rules
 from cpmds.ingest.delivery import Delivery, parse_delivery
 from cpmds.ingest.rejection import REJECTION_MESSAGES
 from cpmds.state import NewFile, StateStore
@@ -142,17 +143,6 @@ def land(
     rejected = sum(entry.status == "rejected" for entry in recorded)
     quarantined = sum(entry.status == "quarantined" for entry in recorded)
     duplicates = sum(entry.status == "duplicate" for entry in recorded)
-    if recorded or unreadable:
-        logger.info(
-            "Landed %d new file(s): %d pending, %d rejected, %d quarantined by name, %d duplicate;"
-            " %d unreadable.",
-            len(recorded),
-            len(recorded) - rejected - quarantined - duplicates,
-            rejected,
-            quarantined,
-            duplicates,
-            len(unreadable),
-        )
     if unreadable:
         logger.warning(
             "%d file(s) could not be read; they are tried again next run.", len(unreadable)
@@ -213,7 +203,7 @@ def _examine(
     parsed = parse_delivery(path, raw, contract)
     if not isinstance(parsed, Delivery):
         # A name against the contract fails gate 1's first check: quarantined where it lies.
-        return entry("quarantined", parsed.reason, size, sha256)
+        return entry("quarantined", load_rules().file_rule(parsed.reason).code, size, sha256)
     fingerprint = (parsed.partner, parsed.org, parsed.dataset_id, parsed.period, sha256)
     twin = originals.get(fingerprint)
     if twin is not None:

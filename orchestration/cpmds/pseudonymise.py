@@ -102,6 +102,9 @@ def key_source(home: Path) -> KeySource:
     return KeySource("generated", generated_key_path(home))
 
 
+_WARNED_DEMO_KEYS: set[Path] = set()
+
+
 def load_key(home: Path) -> tuple[bytes, KeySource]:
     """The key and where it came from; generates the demo key on first use."""
     source = key_source(home)
@@ -113,12 +116,14 @@ def load_key(home: Path) -> tuple[bytes, KeySource]:
     if not source.path.exists():
         _create_key_file(source.path, secrets.token_bytes(GENERATED_KEY_BYTES))
         logger.warning("Created a pseudonymisation demo key at %s.", source.path)
-    logger.warning(
-        "Pseudonymisation is using a generated demo key (%s). For real data set %s or %s.",
-        source.path,
-        KEY_VARIABLE,
-        KEY_FILE_VARIABLE,
-    )
+    if source.path not in _WARNED_DEMO_KEYS:  # once a process: a run loads the key per dataset
+        _WARNED_DEMO_KEYS.add(source.path)
+        logger.warning(
+            "Pseudonymisation is using a generated demo key (%s). For real data set %s or %s.",
+            source.path,
+            KEY_VARIABLE,
+            KEY_FILE_VARIABLE,
+        )
     return _read_key_file(source.path, "the generated key file"), source
 
 

@@ -71,7 +71,7 @@ QUALITY_TABLES: tuple[str, ...] = (
         file_id BIGINT NOT NULL,
         path VARCHAR,
         dataset VARCHAR NOT NULL,
-        row BIGINT NOT NULL,
+        row BIGINT,  -- empty when the finding is about the file as a whole
         "column" VARCHAR,
         rule VARCHAR NOT NULL,
         severity VARCHAR NOT NULL CHECK (severity IN ('error', 'warning')),

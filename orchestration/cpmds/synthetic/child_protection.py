@@ -257,6 +257,8 @@ def registration_concerns(world: World, family: list[Child], day: dt.date) -> li
 
 def register(world: World, council: str, child: Child, day: dt.date, concerns: list[str]) -> None:
     """A registration, its review meetings and its end."""
+    if child.born_by(day) and child.eighteenth_birthday <= day:
+        return  # child protection registration ends at 18
     model = world.model["child_protection"]
     registration_id = world.next_id(council, "REG")
     state = {
@@ -318,6 +320,8 @@ def _transfer(world: World, council: str, child: Child, day: dt.date, concerns: 
     weights = {other: world.children_per_council[other] for other in others}
     destination = world.choose(weights)
     meeting_day = day + world.days(5, 28)
+    if child.eighteenth_birthday <= meeting_day:
+        return
     registered = world.chance(world.model["child_protection"]["transfer_in_registered"])
     meeting(world, destination, child, meeting_day, "TRA", "REG" if registered else "NREG")
     if registered:

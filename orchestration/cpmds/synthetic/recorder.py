@@ -53,6 +53,8 @@ class Recorder:
         versions: list[tuple[int, dict[str, Any]]] = [(period_of(created), dict(state))]
         current = dict(state)
         for when, change in sorted(changes, key=lambda item: item[0]):
+            if when < created:
+                raise ValueError(f"{dataset_id}: a change dated before the record was created")
             current.update(change)
             period = period_of(when)
             if period == versions[-1][0]:

@@ -1,0 +1,25 @@
+"""Everything the code location holds."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from cpmds.defs.ingest import landing_assets, load_complete
+from cpmds.defs.jobs import load_job
+from cpmds.defs.land import raw_files
+from cpmds.defs.resources import PipelineResource
+from cpmds.defs.sensors import raw_arrivals
+from cpmds.settings import Settings, resolve_settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    pipeline = PipelineResource(raw=str(settings.raw), home=str(settings.home))
+    return dg.Definitions(
+        assets=[raw_files, *landing_assets, load_complete],
+        jobs=[load_job],
+        sensors=[raw_arrivals],
+        resources={"pipeline": pipeline},
+    )
+
+
+defs = build_definitions(resolve_settings())

@@ -1,0 +1,85 @@
+"""`cpmds run`: the load job on the home's Dagster instance, in this process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+
+from cpmds.pipeline.home import prepare_home
+from cpmds.settings import HOME_VARIABLE, RAW_VARIABLE, Settings
+
+EXIT_PUBLISHED = 0
+EXIT_GATE_FAILED = 1
+
+# Dagster's own console logger stays at warnings; the stages' one-line summaries are the progress.
+QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    success: bool
+    failed_checks: tuple[str, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PUBLISHED if self.success and not self.failed_checks else EXIT_GATE_FAILED
+
+    def describe(self) -> str:
+        if self.exit_code == EXIT_PUBLISHED:
+            return f"Run {self.run_id} finished: every file decided."
+        failed = ", ".join(self.failed_checks) or "a step raised an error (see the log above)"
+        return f"Run {self.run_id} stopped: {failed}. See `cpmds status`."
+
+
+def run_load(settings: Settings, progress: bool = False) -> RunOutcome:
+    """Run the load job once over everything new under the landing zone."""
+    os.environ["DAGSTER_HOME"] = str(prepare_home(settings))
+    os.environ[RAW_VARIABLE] = str(settings.raw)
+    os.environ[HOME_VARIABLE] = str(settings.home)
+    import dagster as dg
+
+    from cpmds.defs.definitions import build_definitions
+
+    if progress:
+        _show_stage_lines()
+    job = build_definitions(settings).resolve_job_def("load")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET_DAGSTER
+        )
+        failed = tuple(
+            f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            for evaluation in result.get_asset_check_evaluations()
+            if not evaluation.passed
+        )
+    outcome = RunOutcome(run_id=result.run_id, success=result.success, failed_checks=failed)
+    if outcome.exit_code != EXIT_PUBLISHED:
+        _record_failure(settings, outcome)
+    return outcome
+
+
+def _record_failure(settings: Settings, outcome: RunOutcome) -> None:
+    from cpmds.pipeline.stages import finish_stage
+    from cpmds.state import StateStore, state_path
+
+    if not state_path(settings.home).exists():
+        return
+    with StateStore.open(settings.home, read_only=True) as store:
+        running = [r for r in store.last_runs(20) if r.run_id == outcome.run_id]
+    if running and running[0].status == "running":
+        why = ", ".join(outcome.failed_checks) or "a step of the run raised an error"
+        finish_stage(settings, outcome.run_id, why_not=f"failed: {why}")
+
+
+def _show_stage_lines() -> None:
+    """Print the pipeline's own INFO lines (one per stage and dataset) as the run goes."""
+    logger = logging.getLogger("cpmds")
+    if not any(getattr(handler, "_cpmds_progress", False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
+        handler._cpmds_progress = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -1,0 +1,306 @@
+"""Land and ingest as plain functions over the state store: what the Dagster assets call.
+
+Ingest takes a dataset's pending files in chunks: gate 1 over the chunk's files, one Polars pass to
+type them, gate 2 once over all their rows, then each file is decided (loaded or quarantined
+whole), its good rows pseudonymised and written all together or not at all. A file the pipeline
+itself fails on stays pending: it is undecided, which fails the gate, and the next run retries it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+
+from cpmds.contract import Dataset, load_contract
+from cpmds.gates import decide, gate_files, gate_rows_batch, load_rules, run_gate_rows
+from cpmds.gates.findings import Finding
+from cpmds.ingest import normalise_frames
+from cpmds.land import land
+from cpmds.pipeline.home import prepare_home
+from cpmds.pipeline.summaries import GateSummary, IngestSummary, LandSummary
+from cpmds.pseudonymise import ProtectedFrame, Pseudonymiser
+from cpmds.settings import Settings
+from cpmds.state import FileDecision, FileRecord, GateResult, StateStore
+
+logger = logging.getLogger(__name__)
+
+CHUNK_FILES = 2000  # bounds the string frames held at once in a national backfill
+FILE_ID, ROW = "_file", "_row"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def land_stage(settings: Settings, run_id: str) -> LandSummary:
+    """Record every new file of the landing zone in the load log; begin the run."""
+    prepare_home(settings)
+    with StateStore.open(settings.home) as store:
+        earlier = store.last_runs(50)
+        for run in earlier:
+            if run.status == "running" and run.run_id != run_id:
+                store.finish_run(
+                    run.run_id,
+                    _now(),
+                    published=False,
+                    why_not="the run stopped before it finished",
+                    status="interrupted",
+                )
+        if not any(run.run_id == run_id for run in earlier):
+            store.begin_run(run_id, _now())
+        result = land(settings.raw, store, run_id, _now())
+    summary = LandSummary(
+        new_files=result.new_files,
+        pending=result.pending_files,
+        rejected=result.rejected,
+        quarantined=result.quarantined,
+        duplicates=result.duplicates,
+        unreadable=len(result.unreadable),
+    )
+    logger.info(summary.describe())
+    return summary
+
+
+def finish_stage(settings: Settings, run_id: str, why_not: str | None = None) -> str:
+    """Settle which files are current, close the run's record; returns the run's status.
+
+    ``why_not`` names a gate or step that failed. Supersession is settled over the whole load log
+    once every dataset's new files are decided, so a correction and the file it corrects are
+    weighed together whichever arrived first.
+    """
+    with StateStore.open(settings.home) as store:
+        changes = store.apply_supersession(run_id)
+        if changes:
+            logger.info("supersession: %d file(s) changed standing", len(changes))
+        record = store.finish_run(
+            run_id,
+            _now(),
+            published=False,
+            why_not=why_not or NOT_PUBLISHED_YET,
+            status="failed" if why_not else "finished",
+        )
+    return record.status
+
+
+NOT_PUBLISHED_YET = "this release loads and gates files; the warehouse and publication come later"
+
+
+def ingest_stage(settings: Settings, dataset_id: str, run_id: str) -> IngestSummary:
+    """Gate, type, pseudonymise and write every pending file of one dataset."""
+    dataset = load_contract().dataset_by_id[dataset_id]
+    with StateStore.open(settings.home) as store:
+        pending = store.pending_files(dataset_id)
+        pseudonymiser = Pseudonymiser.from_settings(settings.home) if pending else None
+        tally = _Tally()
+        for start in range(0, len(pending), CHUNK_FILES):
+            chunk = pending[start : start + CHUNK_FILES]
+            assert pseudonymiser is not None
+            _ingest_chunk(settings, store, dataset, chunk, pseudonymiser, run_id, tally)
+        summary = tally.summary(dataset_id, len(pending))
+        store.record_gate_results(
+            [
+                _gate_result(run_id, "gate_file", dataset, summary.gate_file),
+                _gate_result(run_id, "gate_rows", dataset, summary.gate_rows),
+            ]
+        )
+    logger.info(summary.describe())
+    return summary
+
+
+class _Tally:
+    """Counts over a dataset's chunks, for the summaries and gate results."""
+
+    def __init__(self) -> None:
+        self.loaded = self.quarantined_file = self.quarantined_rows = self.undecided = 0
+        self.rows_checked = self.rows_loaded = self.rows_failed = self.rows_warned = 0
+        self.file_rules: Counter[str] = Counter()
+        self.row_rules: Counter[str] = Counter()
+
+    def summary(self, dataset_id: str, files: int) -> IngestSummary:
+        gate_file = GateSummary(
+            gate="gate_file",
+            passed=self.undecided == 0,
+            files_checked=files,
+            files_failed=self.quarantined_file,
+            rules=dict(self.file_rules),
+            undecided=self.undecided,
+        )
+        gate_rows = GateSummary(
+            gate="gate_rows",
+            passed=self.undecided == 0,
+            files_checked=files - self.quarantined_file - self.undecided,
+            files_failed=self.quarantined_rows,
+            rows_checked=self.rows_checked,
+            rows_failed=self.rows_failed,
+            rows_warned=self.rows_warned,
+            rules=dict(self.row_rules),
+            undecided=self.undecided,
+        )
+        return IngestSummary(
+            dataset_id=dataset_id,
+            files=files,
+            loaded=self.loaded,
+            quarantined=self.quarantined_file + self.quarantined_rows,
+            rows_loaded=self.rows_loaded,
+            gate_file=gate_file,
+            gate_rows=gate_rows,
+        )
+
+
+def _ingest_chunk(
+    settings: Settings,
+    store: StateStore,
+    dataset: Dataset,
+    chunk: Sequence[FileRecord],
+    pseudonymiser: Pseudonymiser,
+    run_id: str,
+    tally: _Tally,
+) -> None:
+    registry = load_rules()
+    gates = gate_files([settings.raw / record.path for record in chunk], settings.raw)
+    decisions: list[FileDecision] = []
+    failures: list[pl.DataFrame] = []
+    passed: list[tuple[FileRecord, pl.DataFrame]] = []
+    for record, gate in zip(chunk, gates, strict=True):
+        if gate.error is not None:
+            tally.undecided += 1
+            logger.error("%s: could not be decided (%s); left pending", record.path, gate.error)
+            continue
+        failures.append(_finding_rows(record.file_id, gate.findings))
+        if not gate.passed:
+            codes = sorted({finding.rule for finding in gate.findings if finding.is_error})
+            tally.file_rules.update(codes)
+            tally.quarantined_file += 1
+            decisions.append(FileDecision(record.file_id, "quarantined", ", ".join(codes)))
+            continue
+        assert gate.read is not None
+        tally.file_rules.update(finding.rule for finding in gate.findings)
+        passed.append((record, gate.read.frame))
+
+    if passed:
+        typed = normalise_frames(
+            [(frame, _submission_date(record)) for record, frame in passed], dataset
+        )
+        batch, typing = gate_rows_batch(
+            [
+                (record.file_id, _submission_date(record), normalised)
+                for (record, _), normalised in zip(passed, typed, strict=True)
+            ]
+        )
+        row_failures = run_gate_rows(dataset, batch, typing, registry=registry)
+        failures.append(row_failures)
+        tally.rows_checked += batch.height
+        tally.row_rules.update(row_failures["rule"].to_list())
+        verdicts = decide(
+            {
+                record.file_id: normalised.frame.height
+                for (record, _), normalised in zip(passed, typed, strict=True)
+            },
+            row_failures,
+            registry=registry,
+        )
+        error_cells = row_failures.filter(pl.col("severity") == "error")
+        protected: dict[int, ProtectedFrame] = {}
+        for (record, _), normalised, verdict in zip(
+            passed, typed, verdicts.sort(FILE_ID).iter_rows(named=True), strict=True
+        ):
+            assert verdict[FILE_ID] == record.file_id
+            tally.rows_failed += verdict["error_rows"]
+            tally.rows_warned += verdict["warning_rows"]
+            counts = {
+                "rows": verdict["rows"],
+                "error_rows": verdict["error_rows"],
+                "warning_rows": verdict["warning_rows"],
+            }
+            if verdict["quarantined"]:
+                tally.quarantined_rows += 1
+                decisions.append(
+                    FileDecision(record.file_id, "quarantined", verdict["rule"], **counts)
+                )
+                continue
+            bad_rows = error_cells.filter(pl.col(FILE_ID) == record.file_id).select(ROW).unique()
+            good = normalised.frame.join(bad_rows, on=ROW, how="anti")
+            delivery = record.delivery()
+            assert delivery is not None
+            protected[record.file_id] = pseudonymiser.protect(
+                good, dataset, delivery.partner, delivery.org
+            )
+            tally.loaded += 1
+            tally.rows_loaded += good.height
+            decisions.append(FileDecision(record.file_id, "loaded", None, **counts))
+        store.write_landing(dataset.id, protected)
+
+    store.update_files(decisions, run_id=run_id)
+    failures = [frame for frame in failures if frame.height]
+    if failures:
+        store.record_row_failures(_failure_records(failures, dataset, run_id))
+
+
+def _submission_date(record: FileRecord) -> dt.date:
+    assert record.submission is not None
+    return record.submission.date()
+
+
+def _finding_rows(file_id: int, findings: Iterable[Finding]) -> pl.DataFrame:
+    """Gate 1 findings as row failures: the header row (1) for a column's, else the whole file."""
+    rows = [
+        {
+            FILE_ID: file_id,
+            ROW: finding.row
+            if finding.row is not None
+            else (1 if finding.column or finding.position else None),
+            "column": finding.column,
+            "rule": finding.rule,
+            "severity": finding.severity,
+            "message": finding.message,
+        }
+        for finding in findings
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            FILE_ID: pl.Int64,
+            ROW: pl.Int64,
+            "column": pl.Utf8,
+            "rule": pl.Utf8,
+            "severity": pl.Utf8,
+            "message": pl.Utf8,
+        },
+    )
+
+
+def _failure_records(frames: list[pl.DataFrame], dataset: Dataset, run_id: str) -> pl.DataFrame:
+    return pl.concat(
+        [frame.select(FILE_ID, ROW, "column", "rule", "severity", "message") for frame in frames],
+        how="vertical",
+    ).select(
+        pl.lit(run_id).alias("run_id"),
+        pl.col(FILE_ID).alias("file_id"),
+        pl.lit(dataset.id).alias("dataset"),
+        pl.col(ROW).alias("row"),
+        "column",
+        "rule",
+        "severity",
+        "message",
+    )
+
+
+def _gate_result(run_id: str, gate: str, dataset: Dataset, summary: GateSummary) -> GateResult:
+    return GateResult(
+        run_id=run_id,
+        gate=gate,
+        suite=f"{gate}/{dataset.id}",
+        partner=dataset.partner,
+        dataset=dataset.id,
+        passed=summary.passed,
+        files_checked=summary.files_checked,
+        files_failed=summary.files_failed,
+        rows_checked=summary.rows_checked,
+        rows_failed=summary.rows_failed,
+        rows_warned=summary.rows_warned,
+        details=summary.details(),
+    )

@@ -1,0 +1,176 @@
+"""security.md, severity one: nothing the pipeline writes holds a CHI, a child or pupil reference, a
+full date of birth or a postcode from its input.
+
+A load of a generated landing zone (with its defects) runs as the real Dagster job; then every
+DuckDB table of the state store (every column cast to text), every log line and every Dagster event
+(messages and metadata) is scanned for every identifier in the input, token by token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+from dagster._serdes import serialize_value
+
+from cpmds.contract import load_contract
+from cpmds.ingest import Delivery, FileRead, parse_delivery, read_delivery
+from cpmds.pipeline.home import dagster_home
+from cpmds.pipeline.runner import run_load
+from cpmds.settings import Settings
+from cpmds.state import state_path
+from cpmds.synthetic import GenerateOptions, generate
+
+CONTRACT = load_contract()
+TOKEN = re.compile(r"[A-Za-z0-9]+")
+POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][0-9A-Z]?\s*[0-9][A-Z]{2}\b")
+
+
+def found_in(text: str, identifiers: set[str]) -> set[str]:
+    """Identifiers in ``text``: whole tokens (CHIs, references), or postcodes however spaced."""
+    candidates = set(TOKEN.findall(text))
+    candidates |= {re.sub(r"\s", "", match) for match in POSTCODE.findall(text.upper())}
+    return candidates & identifiers
+
+
+@pytest.fixture(scope="module")
+def load(tmp_path_factory):
+    base = tmp_path_factory.mktemp("scan")
+    options = GenerateOptions.build(
+        out=base / "raw", seed=21, councils=2, period_from=202401, period_to=202404, defects=True
+    )
+    generate(options, progress=False)
+    settings = Settings(raw=options.out, home=base / "home")
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        outcome = run_load(settings, progress=True)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    assert outcome.exit_code == 0, outcome.describe()
+    lines = [record.getMessage() for record in records]
+    return settings, lines, outcome.run_id
+
+
+def identifiers_in_input(raw: Path) -> tuple[set[str], set[str]]:
+    """(identifiers: CHIs, child and pupil references, postcodes (without spaces); full dates of
+    birth), each in the forms a partner may write them."""
+    tokens: set[str] = set()
+    births: set[str] = set()
+    for path in sorted(p for p in raw.rglob("*") if p.is_file()):
+        delivery = parse_delivery(path, raw)
+        if not isinstance(delivery, Delivery):
+            continue
+        dataset = CONTRACT.dataset_by_id[delivery.dataset_id]
+        read = read_delivery(path, dataset, delivery.extension)
+        if not isinstance(read, FileRead):
+            continue
+        frame = read.frame
+        for column in dataset.columns:
+            values = [v for v in frame[column.name].drop_nulls().to_list() if v.strip()]
+            if column.identifier == "chi":
+                for value in values:
+                    digits = re.sub(r"[\s-]", "", value)
+                    tokens |= {digits, digits.zfill(10)}
+            elif column.identifier == "child_ref":
+                tokens |= {value.strip() for value in values}
+            elif column.identifier == "postcode":
+                tokens |= {re.sub(r"\s", "", value).upper() for value in values}
+            elif column.identifier == "date_of_birth":
+                for value in values:
+                    births |= _date_spellings(value)
+    return tokens, births
+
+
+def _date_spellings(text: str) -> set[str]:
+    text = text.strip().removesuffix(" 00:00:00")
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if day.day == 1:
+            return set()  # a first of the month is what the warehouse keeps, by design
+        return {day.isoformat(), day.strftime("%d/%m/%Y"), day.strftime("%d%m%Y")}
+    return set()
+
+
+def table_texts(settings: Settings) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(state_path(settings.home)), read_only=True) as connection:
+        names = connection.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+        ).fetchall()
+        texts = {}
+        for schema, table in names:
+            columns = connection.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                [schema, table],
+            ).fetchall()
+            as_text = ", ".join(f'CAST("{name}" AS VARCHAR) AS "{name}"' for (name,) in columns)
+            texts[f"{schema}.{table}"] = connection.sql(
+                f'SELECT {as_text} FROM "{schema}"."{table}"'
+            ).pl()
+        return texts
+
+
+def test_the_scan_would_see_an_identifier(load):
+    """The scan is not empty-handed: the input has identifiers, the tables have rows."""
+    settings, lines, _ = load
+    tokens, births = identifiers_in_input(settings.raw)
+    assert len(tokens) > 500 and len(births) > 50
+    tables = table_texts(settings)
+    assert tables["landing.sw__children"].height > 100
+    assert lines
+
+
+def test_no_table_holds_an_identifier(load):
+    settings, _, _ = load
+    tokens, _ = identifiers_in_input(settings.raw)
+    for name, frame in table_texts(settings).items():
+        for column in frame.columns:
+            cells = frame[column].drop_nulls().unique().to_list()
+            assert not any(found_in(cell, tokens) for cell in cells), f"{name}.{column}"
+
+
+def test_birth_dates_are_kept_as_months_only(load):
+    """Events happen on children's birthdays, so a full date of birth is looked for where births
+    are kept: there, every date is the first of its month."""
+    settings, _, _ = load
+    for name, frame in table_texts(settings).items():
+        for column in (c for c in frame.columns if c == "date_of_birth" or "__birth" in c):
+            days = {value[8:10] for value in frame[column].drop_nulls().to_list()}
+            assert days <= {"01"}, f"{name}.{column}"
+
+
+def test_no_postcode_column_survives(load):
+    settings, _, _ = load
+    for name, frame in table_texts(settings).items():
+        assert "postcode" not in frame.columns, name
+
+
+def test_no_log_line_or_dagster_event_holds_an_identifier(load):
+    settings, lines, run_id = load
+    tokens, births = identifiers_in_input(settings.raw)
+    with dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance:
+        events = [serialize_value(record) for record in instance.all_logs(run_id)]
+    assert any("gate_rows" in event for event in events)  # check results and their metadata
+    for text in [*lines, *events]:
+        assert not found_in(text, tokens)
+        assert not any(birth in text for birth in births)

@@ -51,20 +51,28 @@ def main() -> None:
 @home_option
 def demo(home: Path | None) -> None:
     """Make a demo landing zone and run one full load on it."""
+    from cpmds.pipeline.runner import run_load
+    from cpmds.settings import Settings
     from cpmds.synthetic import GenerateOptions, generate
 
-    settings = resolve_settings(home=home)
-    options = GenerateOptions.demo(settings.demo_raw)
-    # The demo landing zone is the demo's own: each demo starts from a fresh one.
-    shutil.rmtree(options.out, ignore_errors=True)
-    result = generate(options, progress=True)
+    # The demo keeps its own home inside the state home, made afresh each time: it never
+    # touches a real landing zone or state store.
+    demo_home = resolve_settings(home=home).home / "demo"
+    shutil.rmtree(demo_home, ignore_errors=True)
+    settings = Settings(raw=demo_home / "raw", home=demo_home)
+    result = generate(GenerateOptions.demo(settings.raw), progress=True)
     click.echo(f"Demo landing zone: {result.out} ({result.files} files, {result.rows:,} rows)")
     if result.manifest is not None:
         click.echo(f"Defects manifest:  {result.manifest}")
+    outcome = run_load(settings, progress=True)
+    click.echo(outcome.describe())
+    click.echo(f"State store:       {settings.home / 'state' / 'cpmds_state.duckdb'}")
+    click.echo(f"What happened:     uv run cpmds status --home {settings.home}")
     click.echo(
-        "The loading pipeline (gates, warehouse, report) is not built yet: this demo stops after "
-        "generating the landing zone. Try `uv run cpmds generate --out /tmp/x` and `ls -R /tmp/x`."
+        "The warehouse, the indicators and the quality report are not built yet: this release "
+        "lands, gates and loads the files."
     )
+    sys.exit(outcome.exit_code)
 
 
 @main.command()

@@ -17,10 +17,6 @@ class Settings:
     raw: Path
     home: Path
 
-    @property
-    def demo_raw(self) -> Path:
-        return self.home / "demo" / "raw"
-
 
 def resolve_settings(raw: Path | None = None, home: Path | None = None) -> Settings:
     return Settings(

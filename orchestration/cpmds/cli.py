@@ -28,6 +28,13 @@ def _not_built(what: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
+def _report_generated(changed: list[Path], check: bool) -> None:
+    for path in changed:
+        click.echo(f"{'stale' if check else 'wrote'}: {path}")
+    if check and changed:
+        sys.exit(1)
+
+
 raw_option = click.option(
     "--raw",
     type=click.Path(file_okay=False, path_type=Path),
@@ -134,11 +141,7 @@ def docs(check: bool) -> None:
     """Write the contract and indicator reference docs from the contract and catalogue data."""
     from cpmds.docs import write_reference_docs
 
-    stale = write_reference_docs(check=check)
-    for path in stale:
-        click.echo(f"{'stale' if check else 'wrote'}: {path}")
-    if check and stale:
-        sys.exit(1)
+    _report_generated(write_reference_docs(check=check), check)
 
 
 @main.command()
@@ -147,11 +150,7 @@ def suites(check: bool) -> None:
     """Write the gate rule registry and the Great Expectations suites from the contract."""
     from cpmds.gates import write_suites
 
-    stale = write_suites(check=check)
-    for path in stale:
-        click.echo(f"{'stale' if check else 'wrote'}: {path}")
-    if check and stale:
-        sys.exit(1)
+    _report_generated(write_suites(check=check), check)
 
 
 @main.command()

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from cpmds.catalogue import Catalogue, load_catalogue
 from cpmds.contract import Column, Contract, Dataset, load_contract
 from cpmds.contract.model import IdentifierKind, OrgRule
+from cpmds.generated import sync_generated_files
 from cpmds.settings import PROJECT_ROOT
 
 TEMPLATES = Path(__file__).parent / "docs_templates"
@@ -51,17 +52,8 @@ _DATE_FORMAT_WORDS = {"%Y": "YYYY", "%m": "MM", "%d": "DD"}
 def write_reference_docs(check: bool = False, root: Path = PROJECT_ROOT) -> list[Path]:
     """Write the docs under ``root``; return the paths changed (with ``check``: the stale ones,
     writing nothing)."""
-    changed = []
-    for relative, text in render_reference_docs().items():
-        path = root / relative
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        changed.append(path)
-        if not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8", newline="\n")
-    return changed
+    documents = {root / relative: text for relative, text in render_reference_docs().items()}
+    return sync_generated_files(documents, check)
 
 
 def render_reference_docs() -> dict[str, str]:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cpmds.contract import Contract, load_contract
 from cpmds.gates.derive import Gate, RuleKey, RuleSpec, Severity, derive_rules
+from cpmds.generated import sync_generated_files
 from cpmds.settings import PROJECT_ROOT
 
 RULES_PATH = Path(__file__).parent / "data" / "rules.yaml"
@@ -207,13 +208,10 @@ def write_rules(check: bool = False, root: Path = PROJECT_ROOT) -> list[Path]:
     current = path.read_text(encoding="utf-8") if path.exists() else None
     previous = parse_registry(current) if current is not None else None
     text = render_registry(build_registry(load_contract(), previous))
-    if text == current:
-        return []
-    if not check:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+    changed = sync_generated_files({path: text}, check)
+    if changed and not check:
         load_rules.cache_clear()
-    return [path]
+    return changed
 
 
 def _rule(code: str, spec: RuleSpec) -> Rule:

@@ -31,6 +31,7 @@ from cpmds.gates.registry import (
     read_registry,
     render_registry,
 )
+from cpmds.generated import sync_generated_files
 from cpmds.ingest.chi import VALID_SUFFIX
 from cpmds.settings import PROJECT_ROOT
 
@@ -60,15 +61,7 @@ def write_suites(check: bool = False, root: Path = PROJECT_ROOT) -> list[Path]:
     ``check``: the stale ones, writing nothing). A suite of a dataset the contract no longer has
     is stale and removed."""
     wanted = render_all(root)
-    changed = []
-    for path, text in wanted.items():
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        changed.append(path)
-        if not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8", newline="\n")
+    changed = sync_generated_files(wanted, check)
     for gate in GATES:
         for path in sorted((root / SUITES_RELATIVE / gate).glob("*.json")):
             if path not in wanted:

@@ -17,7 +17,7 @@ import polars as pl
 
 from cpmds.contract import Dataset, load_contract
 from cpmds.gates import decide, gate_files, gate_rows_batch, load_rules, run_gate_rows
-from cpmds.gates.findings import Finding
+from cpmds.gates.findings import FILE_ID, ROW, ROW_FAILURE_SCHEMA, Finding
 from cpmds.ingest import normalise_frames
 from cpmds.land import land
 from cpmds.pipeline.home import prepare_home
@@ -29,7 +29,6 @@ from cpmds.state import FileDecision, FileRecord, GateResult, StateStore
 logger = logging.getLogger(__name__)
 
 CHUNK_FILES = 2000  # bounds the string frames held at once in a national backfill
-FILE_ID, ROW = "_file", "_row"
 
 
 def _now() -> dt.datetime:
@@ -260,17 +259,7 @@ def _finding_rows(file_id: int, findings: Iterable[Finding]) -> pl.DataFrame:
         }
         for finding in findings
     ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            FILE_ID: pl.Int64,
-            ROW: pl.Int64,
-            "column": pl.Utf8,
-            "rule": pl.Utf8,
-            "severity": pl.Utf8,
-            "message": pl.Utf8,
-        },
-    )
+    return pl.DataFrame(rows, schema=ROW_FAILURE_SCHEMA)
 
 
 def _failure_records(frames: list[pl.DataFrame], dataset: Dataset, run_id: str) -> pl.DataFrame:

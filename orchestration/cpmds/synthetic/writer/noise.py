@@ -60,12 +60,21 @@ def _changed_value(
 ) -> pl.DataFrame:
     """The row with one coded value changed to another valid code (where one can be changed)."""
     candidates = []
+    # Codes whose validity depends on another column, and the columns they depend on (a meeting's
+    # outcome and its type): changing either could make the pair invalid, so leave both alone.
+    conditional = {
+        name
+        for column in dataset.columns
+        if column.code_list is not None
+        for code in contract.code_list_by_id[column.code_list].codes
+        if code.when
+        for name in (column.name, *code.when)
+    }
     for column in dataset.columns:
         if column.type != "code" or column.name in dataset.key or row[column.name][0] is None:
             continue
-        assert column.code_list is not None
-        if any(code.when for code in contract.code_list_by_id[column.code_list].codes):
-            continue  # a code whose validity depends on another column: leave well alone
+        if column.name in conditional:
+            continue
         others = [c for c in contract.allowed_codes(column) if c != row[column.name][0]]
         if others:
             candidates.append((column.name, others))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 import polars as pl
@@ -105,6 +106,39 @@ def check_strings(
         Finding.of(cell_rule, column=column, row=row)
         for row, column in large_cells.select(ROW, "column").iter_rows()
     ]
+
+
+def check_strings_of_files(
+    frames: Sequence[pl.DataFrame],
+    dataset: Dataset,
+    contract: Contract | None = None,
+    registry: Registry | None = None,
+) -> list[list[Finding]]:
+    """:func:`check_strings` for each of several string frames of ``dataset``, in order.
+
+    The usual case (no row or cell over its limit in any frame) takes one pass over all the
+    frames together; only when some size is over does each frame get its own look.
+    """
+    contract = contract or load_contract()
+    registry = registry or load_rules()
+    if len(frames) < 2 or len({tuple(frame.schema.items()) for frame in frames}) != 1:
+        return [check_strings(frame, dataset, contract, registry) for frame in frames]
+    limits = contract.formats.limits
+    together = pl.concat(frames, how="vertical", rechunk=False)
+    names = [
+        name
+        for name in (*dataset.column_names, contract.formats.deletion_column)
+        if name in together.columns
+    ]
+    if together.height == 0 or not names:
+        return [[] for _ in frames]
+    cells = [pl.col(name).str.len_bytes().fill_null(0) for name in names]
+    largest_cell, largest_row = together.select(
+        pl.max_horizontal(cells).max().alias("cell"), pl.sum_horizontal(cells).max().alias("row")
+    ).row(0)
+    if largest_cell <= limits.cell_bytes and largest_row <= limits.row_bytes:
+        return [[] for _ in frames]
+    return [check_strings(frame, dataset, contract, registry) for frame in frames]
 
 
 def _only_extension_unsupported(path: Path, contract: Contract) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from cpmds.contract import Contract, Dataset, load_contract
-from cpmds.gates.files import check_delivery_before_reading, check_strings
+from cpmds.gates.files import check_delivery_before_reading, check_strings_of_files
 from cpmds.gates.findings import (
     FILE_FINDING_SCHEMA,
     FILE_ID,
@@ -99,6 +99,12 @@ def gate_files(
             by_dataset[delivery.dataset_id][index] = read
     for dataset_id, dataset_reads in by_dataset.items():
         dataset = contract.dataset_by_id[dataset_id]
+        # Row and cell sizes: one pass over all of the dataset's frames in the usual case.
+        sizes = check_strings_of_files(
+            [read.frame for read in dataset_reads.values()], dataset, contract, registry
+        )
+        for index, found in zip(dataset_reads, sizes, strict=True):
+            findings[index] += found
         headers = header_frame(dataset_reads, dataset, contract)
         found = run_gate_file(dataset, headers, registry, suites_root)
         for row in found.iter_rows(named=True):
@@ -122,13 +128,14 @@ def gate_files(
 def _read(
     path: Path, root: Path, delivery: Delivery, contract: Contract, registry: Registry
 ) -> tuple[FileRead | None, list[Finding]]:
-    """Read a file that passed the checks before reading; the reader's and the size findings."""
+    """Read a file that passed the checks before reading; the reader's findings (row and cell
+    sizes are checked afterwards, over all the files read)."""
     dataset = contract.dataset_by_id[delivery.dataset_id]
     absolute = path if path.is_absolute() else root / path
     outcome = read_delivery(absolute, dataset, delivery.extension, contract)
     if isinstance(outcome, Rejection):
         return None, [rejection_finding(outcome, registry)]
-    return outcome, check_strings(outcome.frame, dataset, contract, registry)
+    return outcome, []
 
 
 def header_frame(

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from cpmds.contract import Column, Contract, Dataset, load_contract
@@ -72,20 +73,7 @@ def normalise_frames(
     if not deliveries:
         return []
     plan = _plan(contract or load_contract(), dataset)
-    strings = pl.concat(
-        frame.lazy().select(
-            pl.lit(index, pl.Int64).alias(_FILE),
-            pl.lit(_as_date(submitted), pl.Date).alias(_SUBMITTED),
-            pl.col(ROW_COLUMN).cast(pl.Int64),
-            *(
-                pl.col(name).cast(pl.Utf8)
-                if name in frame.columns
-                else pl.lit(None, pl.Utf8).alias(name)
-                for name in plan.names
-            ),
-        )
-        for index, (frame, submitted) in enumerate(deliveries)
-    )
+    strings = _strings(deliveries, plan.names)
     typed = plan.apply(strings)
     frames, failures = pl.collect_all(
         [typed.drop(plan.problem_columns), _failures(typed, plan.problem_columns)]
@@ -97,6 +85,53 @@ def normalise_frames(
         Normalised(frame=frame_by_file[index], failures=failures_by_file[index])
         for index in range(len(deliveries))
     ]
+
+
+def _strings(
+    deliveries: Sequence[tuple[pl.DataFrame, dt.date]], names: Sequence[str]
+) -> pl.LazyFrame:
+    """The files' string frames as one, with ``__file`` (the index) and ``__submitted``.
+
+    Frames of one shape (``read_delivery``'s, for one dataset) are stacked as they are and the two
+    columns added once, rather than a query per file: Polars' cost per query outweighs the rows.
+    """
+    frames = [frame for frame, _ in deliveries]
+    shape = frames[0].schema
+    if (
+        all(frame.schema == shape for frame in frames)
+        and all(dtype == pl.Utf8 for name, dtype in shape.items() if name != ROW_COLUMN)
+        and ROW_COLUMN in shape
+    ):
+        heights = [frame.height for frame in frames]
+        index = np.repeat(np.arange(len(frames), dtype=np.int64), heights)
+        dates = [_as_date(submitted) for _, submitted in deliveries]
+        stacked = pl.concat(frames, how="vertical", rechunk=False).with_columns(
+            pl.Series(_FILE, index),
+            pl.Series(_SUBMITTED, dates, dtype=pl.Date).gather(index),
+        )
+        return stacked.lazy().select(
+            pl.col(_FILE),
+            pl.col(_SUBMITTED),
+            pl.col(ROW_COLUMN).cast(pl.Int64),
+            *(
+                pl.col(name) if name in shape else pl.lit(None, pl.Utf8).alias(name)
+                for name in names
+            ),
+        )
+    return pl.concat(
+        frame.lazy().select(
+            pl.lit(index, pl.Int64).alias(_FILE),
+            pl.lit(_as_date(submitted), pl.Date).alias(_SUBMITTED),
+            pl.col(ROW_COLUMN).cast(pl.Int64),
+            *(
+                pl.col(name).cast(pl.Utf8)
+                if name in frame.columns
+                else pl.lit(None, pl.Utf8).alias(name)
+                for name in names
+            ),
+        )
+        for index, (frame, submitted) in enumerate(deliveries)
+    )
 
 
 @dataclass(frozen=True)

@@ -199,11 +199,12 @@ def _tabulate(
         if name not in source_of
     ]
 
-    is_blank = pl.all_horizontal(
-        pl.col(source).str.strip_chars().fill_null("") == "" for source in cells.columns
-    )
+    # Blank when every cell is null or whitespace: one expression over all columns.
+    stripped = pl.col(cells.columns).str.strip_chars()
+    is_blank = pl.concat_str(stripped, ignore_nulls=True).fill_null("") == ""
     frame = (
-        body.with_row_index(ROW_COLUMN, offset=HEADER_ROW + 1)
+        body.lazy()  # one query, one collect: Polars' fixed cost per query outweighs small files
+        .with_row_index(ROW_COLUMN, offset=HEADER_ROW + 1)
         .filter(~is_blank)
         .select(
             pl.col(ROW_COLUMN).cast(pl.Int64),
@@ -214,6 +215,7 @@ def _tabulate(
                 for name in wanted
             ),
         )
+        .collect()
     )
     return FileRead(
         frame=frame,

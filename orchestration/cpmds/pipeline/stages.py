@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 import polars as pl
@@ -202,10 +202,9 @@ def _ingest_chunk(
             row_failures,
             registry=registry,
         )
-        error_cells = row_failures.filter(pl.col("severity") == "error")
-        protected: dict[int, ProtectedFrame] = {}
-        for (record, _), normalised, verdict in zip(
-            passed, typed, verdicts.sort(FILE_ID).iter_rows(named=True), strict=True
+        senders: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for (record, _), verdict in zip(
+            passed, verdicts.sort(FILE_ID).iter_rows(named=True), strict=True
         ):
             assert verdict[FILE_ID] == record.file_id
             tally.rows_failed += verdict["error_rows"]
@@ -221,22 +220,45 @@ def _ingest_chunk(
                     FileDecision(record.file_id, "quarantined", verdict["rule"], **counts)
                 )
                 continue
-            bad_rows = error_cells.filter(pl.col(FILE_ID) == record.file_id).select(ROW).unique()
-            good = normalised.frame.join(bad_rows, on=ROW, how="anti")
             delivery = record.delivery()
             assert delivery is not None
-            protected[record.file_id] = pseudonymiser.protect(
-                good, dataset, delivery.partner, delivery.org
-            )
+            senders[(delivery.partner, delivery.org)].append(record.file_id)
             tally.loaded += 1
-            tally.rows_loaded += good.height
             decisions.append(FileDecision(record.file_id, "loaded", None, **counts))
+        protected = _protect_loaded(batch, row_failures, senders, dataset, pseudonymiser)
+        tally.rows_loaded += sum(frame.height for frame in protected.values())
         store.write_landing(dataset.id, protected)
 
     store.update_files(decisions, run_id=run_id)
     failures = [frame for frame in failures if frame.height]
     if failures:
         store.record_row_failures(_failure_records(failures, dataset, run_id))
+
+
+def _protect_loaded(
+    batch: pl.DataFrame,
+    row_failures: pl.DataFrame,
+    senders: dict[tuple[str, str], list[int]],
+    dataset: Dataset,
+    pseudonymiser: Pseudonymiser,
+) -> dict[int, ProtectedFrame]:
+    """The good rows (those without an error) of each loaded file, protected, by file id.
+
+    One pass over the chunk's batch rather than one per file: the rows with errors are dropped
+    in one anti-join, and each sender's (partner, org) files are pseudonymised together.
+    """
+    loaded = [file_id for ids in senders.values() for file_id in ids]
+    if not loaded:
+        return {}
+    bad_rows = row_failures.filter(pl.col("severity") == "error").select(FILE_ID, ROW).unique()
+    good = batch.filter(pl.col(FILE_ID).is_in(loaded)).join(
+        bad_rows, on=[FILE_ID, ROW], how="anti", maintain_order="left"
+    )
+    protected: dict[int, ProtectedFrame] = {}
+    for (partner, org), ids in senders.items():
+        rows = good if len(senders) == 1 else good.filter(pl.col(FILE_ID).is_in(ids))
+        protected.update(pseudonymiser.protect_files(rows, FILE_ID, ids, dataset, partner, org))
+    return protected
 
 
 def _submission_date(record: FileRecord) -> dt.date:

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any, Self
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from cpmds.contract import Contract, Dataset, load_contract
 from cpmds.ingest.read import ROW_COLUMN
-from cpmds.pseudonymise import ProtectedFrame, assert_protected
+from cpmds.pseudonymise import ProtectedFrame, assert_protected, protected_schema
 from cpmds.state.lock import StateStoreBusyError, StoreLock
 from cpmds.state.records import (
     DecidedStatus,
@@ -184,19 +185,26 @@ class StateStore:
                     f"INSERT INTO {QUALITY}.schema_version VALUES (?, ?)",
                     [SCHEMA_VERSION, _utc_now()],
                 )
+            # One look at the catalogue for every landing table: a query per table costs more
+            # than the rest of opening the store.
+            columns: dict[str, dict[str, str]] = {}
+            for table, name, kind in self._con.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
+                [LANDING],
+            ).fetchall():
+                columns.setdefault(table, {})[name] = kind
             for dataset in self.contract.datasets:
-                self._con.execute(create_landing_table(dataset, self.contract))
-                self._align_landing_table(dataset)
+                if dataset.id not in columns:
+                    self._con.execute(create_landing_table(dataset, self.contract))
+                self._align_landing_table(dataset, columns.get(dataset.id))
 
-    def _align_landing_table(self, dataset: Dataset) -> None:
-        """Add columns the contract has gained; refuse a table the contract no longer fits."""
-        existing = dict(
-            self._con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [LANDING, dataset.id],
-            ).fetchall()
-        )
+    def _align_landing_table(self, dataset: Dataset, existing: dict[str, str] | None) -> None:
+        """Add columns the contract has gained; refuse a table the contract no longer fits.
+
+        ``existing`` is the table's columns and types, or None for a table just created."""
+        if existing is None:
+            return
         wanted = landing_columns(dataset, self.contract)
         for name, kind in wanted.items():
             if name not in existing:
@@ -486,24 +494,32 @@ class StateStore:
         if not frames_by_file:
             return 0
         key_ids = set()
+        expected = list(protected_schema(dataset, self.contract).items())
+        tables = []
         for protected in frames_by_file.values():
             if not isinstance(protected, ProtectedFrame):
                 raise TypeError("write_landing takes frames from Pseudonymiser.protect only")
             if protected.dataset_id != dataset_id:
                 raise ValueError(f"a {protected.dataset_id} frame given for {dataset_id}")
-            assert_protected(protected, dataset)
+            frame = protected.frame
+            if list(frame.schema.items()) != expected:
+                assert_protected(protected, dataset)  # raises, and says why, unless only the
+                frame = frame.select([name for name, _ in expected])  # order of columns differs
+            tables.append(frame)
             key_ids.add(protected.key_id)
         if len(key_ids) != 1:
             raise PseudonymKeyMismatchError("frames made under different keys in one batch")
         (key_id,) = key_ids
+        # Every frame now has the protected schema, so their rows are checked again together,
+        # in one pass: what is written is exactly what was checked.
+        protected_rows = pl.concat(tables, how="vertical")
+        assert_protected(protected_rows, dataset)
+        heights = [protected.height for protected in frames_by_file.values()]
+        file_ids = pl.Series(
+            FILE_ID_COLUMN, np.repeat(np.array(list(frames_by_file), dtype=np.int64), heights)
+        )
         columns = list(landing_columns(dataset, self.contract))
-        batch_frame = pl.concat(
-            [
-                protected.frame.with_columns(pl.lit(file_id, pl.Int64).alias(FILE_ID_COLUMN))
-                for file_id, protected in frames_by_file.items()
-            ],
-            how="vertical",
-        ).select(columns)
+        batch_frame = protected_rows.with_columns(file_ids).select(columns)
         ids = pl.DataFrame({"file_id": list(frames_by_file)}, schema={"file_id": pl.Int64})
         table = landing_table(dataset)
         with (

@@ -76,8 +76,9 @@ def demo(home: Path | None) -> None:
     click.echo(f"State store:       {settings.home / 'state' / 'cpmds_state.duckdb'}")
     click.echo(f"What happened:     uv run cpmds status --home {settings.home}")
     click.echo(
-        "The warehouse, the indicators and the quality report are not built yet: this release "
-        "lands, gates and loads the files."
+        "The indicators, publication and the quality report are not built yet: this release "
+        "lands, gates and loads the files and builds the warehouse's staging layer under "
+        f"{settings.home / 'warehouse' / 'build'}."
     )
     sys.exit(outcome.exit_code)
 

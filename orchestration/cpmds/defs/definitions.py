@@ -9,16 +9,17 @@ from cpmds.defs.jobs import load_job
 from cpmds.defs.land import raw_files
 from cpmds.defs.resources import PipelineResource
 from cpmds.defs.sensors import raw_arrivals
+from cpmds.defs.transform import dbt_resource, warehouse
 from cpmds.settings import Settings, resolve_settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     pipeline = PipelineResource(raw=str(settings.raw), home=str(settings.home))
     return dg.Definitions(
-        assets=[raw_files, *landing_assets, load_complete],
+        assets=[raw_files, *landing_assets, load_complete, warehouse],
         jobs=[load_job],
         sensors=[raw_arrivals],
-        resources={"pipeline": pipeline},
+        resources={"pipeline": pipeline, "dbt": dbt_resource()},
     )
 
 

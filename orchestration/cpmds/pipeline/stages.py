@@ -85,7 +85,7 @@ def finish_stage(settings: Settings, run_id: str, why_not: str | None = None) ->
     return record.status
 
 
-NOT_PUBLISHED_YET = "this release loads and gates files; the warehouse and publication come later"
+NOT_PUBLISHED_YET = "this release loads and gates files and builds staging; publication comes later"
 
 
 def ingest_stage(settings: Settings, dataset_id: str, run_id: str) -> IngestSummary:

@@ -1,0 +1,218 @@
+"""`cpmds run` builds the warehouse: every staging model, rows of current files only, documented.
+
+A small landing zone (one council, two months, with a corrected resubmission) is loaded by the
+real Dagster job; the test then opens the run's warehouse file on its own (no state store attached)
+and compares each staging table with the state store's landing rows of loaded files, and with an
+independent reading of the landing zone (``tests/landing.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from landing import read_landing_zone
+
+from cpmds.contract import load_contract
+from cpmds.pipeline.runner import run_load
+from cpmds.settings import Settings
+from cpmds.state import state_path
+from cpmds.synthetic import GenerateOptions, generate
+from cpmds.transform import latest_build, warehouse_build
+from cpmds.transform.build import environment_set
+from cpmds.transform.generate import STAGING_DIR
+
+CONTRACT = load_contract()
+MODELS = [f"stg_{dataset.id}" for dataset in CONTRACT.datasets]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Settings, Path, str]:
+    base = tmp_path_factory.mktemp("transform")
+    options = GenerateOptions.build(
+        out=base / "raw", councils=1, period_from=202405, period_to=202406, scale=0.3
+    )
+    generate(options, progress=False)
+    settings = Settings(raw=options.out, home=base / "home")
+    outcome = run_load(settings)
+    assert outcome.exit_code == 0, outcome.describe()
+    build = warehouse_build(settings, outcome.run_id).path
+    assert build.is_file() and latest_build(settings.home) == build
+    return settings, build, outcome.run_id
+
+
+def warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True)
+
+
+def test_every_staging_model_is_a_table_in_its_own_schema(built):
+    _, path, _ = built
+    with warehouse(path) as connection:
+        tables = set(
+            connection.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'"
+            ).fetchall()
+        )
+        databases = connection.execute(
+            "SELECT database_name FROM duckdb_databases() WHERE NOT internal"
+        ).fetchall()
+    assert {(name,) for name in [*MODELS, "stg_quality__load_log"]} == tables
+    assert databases == [("cpmds",)]  # named like the published file; nothing else attached
+
+
+def test_staging_holds_the_rows_of_loaded_files_only(built):
+    settings, path, _ = built
+    with duckdb.connect(str(state_path(settings.home)), read_only=True) as state:
+        statuses = dict(
+            state.execute("SELECT status, count(*) FROM quality.load_log GROUP BY ALL").fetchall()
+        )
+        expected, in_superseded = {}, 0
+        for dataset in CONTRACT.datasets:
+            counts = dict(
+                state.execute(
+                    f"""SELECT l.status, count(*) FROM landing.{dataset.id} AS r
+                    JOIN quality.load_log AS l ON r._file_id = l.file_id GROUP BY ALL"""
+                ).fetchall()
+            )
+            expected[f"stg_{dataset.id}"] = counts.get("loaded", 0)
+            in_superseded += counts.get("superseded", 0)
+    assert statuses.get("superseded", 0) and in_superseded, "the zone needs a superseded file"
+    with warehouse(path) as connection:
+        actual = {
+            model: connection.execute(f"SELECT count(*) FROM staging.{model}").fetchall()[0][0]
+            for model in MODELS
+        }
+        files = connection.execute("SELECT count(*) FROM staging.stg_quality__load_log").fetchall()[
+            0
+        ][0]
+    assert actual == expected
+    assert files == sum(statuses.values())
+    assert any(actual.values())
+
+
+def test_staging_row_counts_match_an_independent_reading_of_the_landing_zone(built):
+    settings, path, _ = built
+    zone = read_landing_zone(settings.raw)
+    with warehouse(path) as connection:
+        for dataset in CONTRACT.datasets:
+            rows = zone.rows.get(dataset.id)
+            expected = 0 if rows is None else rows.height
+            actual = connection.execute(
+                f"SELECT count(*) FROM staging.stg_{dataset.id}"
+            ).fetchall()[0][0]
+            assert actual == expected, dataset.id
+
+
+def test_each_row_keeps_its_file_row_org_period_and_submission(built):
+    _, path, _ = built
+    with warehouse(path) as connection:
+        missing = connection.execute(
+            """SELECT count(*) FROM staging.stg_sw__registrations AS r
+            LEFT JOIN staging.stg_quality__load_log AS l ON r._file_id = l.file_id
+            WHERE l.status IS DISTINCT FROM 'loaded' OR r._org IS DISTINCT FROM l.org
+            OR r._period IS DISTINCT FROM l.period OR r._submission IS DISTINCT FROM l.submission
+            OR r._period_month IS DISTINCT FROM l.period_month OR r._row IS NULL"""
+        ).fetchall()[0][0]
+        types = dict(
+            connection.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() "
+                "WHERE table_name = 'stg_sw__registrations'"
+            ).fetchall()
+        )
+    assert missing == 0
+    assert types["registration_date"] == "DATE" and types["concerns"] == "VARCHAR[]"
+    assert types["_period_month"] == "DATE" and types["_submission"] == "TIMESTAMP"
+
+
+def test_every_table_and_column_carries_its_description_as_a_comment(built):
+    _, path, _ = built
+    with warehouse(path) as connection:
+        tables = dict(
+            connection.execute(
+                "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'staging'"
+            ).fetchall()
+        )
+        columns = {
+            (table, column): comment
+            for table, column, comment in connection.execute(
+                "SELECT table_name, column_name, comment FROM duckdb_columns() "
+                "WHERE schema_name = 'staging'"
+            ).fetchall()
+        }
+    for table, comment in tables.items():
+        model = yaml.safe_load((STAGING_DIR / f"{table}.yml").read_text())["models"][0]
+        assert comment == model["description"], table
+        described = {column["name"]: column["description"] for column in model["columns"]}
+        built_columns = {column for t, column in columns if t == table}
+        assert built_columns == set(described), table
+        for column in built_columns:
+            assert columns[(table, column)] == described[column], (table, column)
+
+
+def test_the_warehouse_holds_no_clear_identifier(built):
+    settings, path, _ = built
+    zone = read_landing_zone(settings.raw)
+    clear: set[str] = set()
+    for dataset in CONTRACT.datasets:
+        rows = zone.rows.get(dataset.id)
+        if rows is None:
+            continue
+        for name in dataset.identifier_columns("chi", "child_ref", "record_ref"):
+            clear |= {value for value in rows[name].drop_nulls().to_list() if value}
+    assert clear
+    with warehouse(path) as connection:
+        for table in MODELS:
+            text_columns = [
+                column
+                for column, kind in connection.execute(
+                    "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?",
+                    [table],
+                ).fetchall()
+                if kind == "VARCHAR"
+            ]
+            for column in text_columns:
+                values = {
+                    row[0]
+                    for row in connection.execute(
+                        f"SELECT DISTINCT {column} FROM staging.{table} WHERE {column} IS NOT NULL"
+                    ).fetchall()
+                }
+                assert not values & clear, (table, column)
+
+
+def test_a_build_has_a_folder_of_its_own_and_a_good_one_clears_the_earlier_ones(tmp_path):
+    settings = Settings(raw=tmp_path / "raw", home=tmp_path / "home")
+    first = warehouse_build(settings, "run-1")
+    first.prepare()
+    first.path.write_bytes(b"")
+    second = warehouse_build(settings, "run-2")
+    second.prepare()
+    second.path.write_bytes(b"")
+    assert second.path == settings.home / "warehouse" / "build" / "run-2" / "cpmds.duckdb"
+    assert second.environment() == {
+        "CPMDS_WAREHOUSE_BUILD": str(second.path),
+        "CPMDS_STATE_DB": str(state_path(settings.home)),
+    }
+    assert (second.directory.parent.stat().st_mode & 0o777) == 0o700
+    assert second.remove_earlier_builds() == [first.directory]
+    assert not first.directory.exists() and second.path.exists()
+    second.prepare()  # a retried run starts from nothing
+    assert not second.path.exists() and second.artifacts.is_dir()
+
+
+@pytest.mark.parametrize("run_id", ["", "../elsewhere", "a/b", ".hidden"])
+def test_a_run_id_that_is_not_a_plain_name_is_refused(tmp_path, run_id):
+    with pytest.raises(ValueError, match="run id"):
+        warehouse_build(Settings(raw=tmp_path, home=tmp_path), run_id)
+
+
+def test_the_build_variables_are_set_only_while_dbt_starts(monkeypatch):
+    monkeypatch.setenv("CPMDS_STATE_DB", "before")
+    monkeypatch.delenv("CPMDS_WAREHOUSE_BUILD", raising=False)
+    with environment_set({"CPMDS_STATE_DB": "during", "CPMDS_WAREHOUSE_BUILD": "x"}):
+        assert os.environ["CPMDS_STATE_DB"] == "during"
+    assert os.environ["CPMDS_STATE_DB"] == "before"
+    assert "CPMDS_WAREHOUSE_BUILD" not in os.environ

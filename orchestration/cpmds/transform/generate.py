@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from cpmds.contract import Column, Contract, Dataset, load_contract
+from cpmds.generated import sync_generated_files
 from cpmds.ingest.chi import chi_check_columns
 from cpmds.ingest.read import ROW_COLUMN
 from cpmds.settings import PROJECT_ROOT
@@ -121,15 +122,7 @@ def write_dbt_models(check: bool = False, root: Path = PROJECT_ROOT) -> list[Pat
     """Write the generated files under ``root``; return those changed (with ``check``: the stale
     ones, writing nothing). Generated files no longer wanted are removed."""
     rendered = {root / relative: text for relative, text in render_dbt_models().items()}
-    changed = []
-    for path, text in rendered.items():
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        changed.append(path)
-        if not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8", newline="\n")
+    changed = sync_generated_files(rendered, check)
     staging = root / STAGING_DIR.relative_to(PROJECT_ROOT)
     if staging.is_dir():
         for path in sorted(staging.iterdir()):

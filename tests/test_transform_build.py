@@ -23,10 +23,12 @@ from cpmds.state import state_path
 from cpmds.synthetic import GenerateOptions, generate
 from cpmds.transform import latest_build, warehouse_build
 from cpmds.transform.build import environment_set
-from cpmds.transform.generate import STAGING_DIR
+from cpmds.transform.generate import INTERMEDIATE_DIR, STAGING_DIR, record_identity
 
 CONTRACT = load_contract()
 MODELS = [f"stg_{dataset.id}" for dataset in CONTRACT.datasets]
+CURRENT = [f"int_{dataset.id}__current" for dataset in CONTRACT.datasets]
+LAYERS = {"staging": STAGING_DIR, "intermediate": INTERMEDIATE_DIR}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +62,11 @@ def test_every_staging_model_is_a_table_in_its_own_schema(built):
             "SELECT database_name FROM duckdb_databases() WHERE NOT internal"
         ).fetchall()
     assert {(name,) for name in [*MODELS, "stg_quality__load_log"]} == tables
+    with warehouse(path) as connection:
+        current = connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'intermediate'"
+        ).fetchall()
+    assert {(name,) for name in CURRENT} == set(current)
     assert databases == [("cpmds",)]  # named like the published file; nothing else attached
 
 
@@ -127,29 +134,70 @@ def test_each_row_keeps_its_file_row_org_period_and_submission(built):
     assert types["_period_month"] == "DATE" and types["_submission"] == "TIMESTAMP"
 
 
-def test_every_table_and_column_carries_its_description_as_a_comment(built):
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_every_table_and_column_carries_its_description_as_a_comment(built, layer):
     _, path, _ = built
     with warehouse(path) as connection:
         tables = dict(
             connection.execute(
-                "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'staging'"
+                "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = ?", [layer]
             ).fetchall()
         )
         columns = {
             (table, column): comment
             for table, column, comment in connection.execute(
                 "SELECT table_name, column_name, comment FROM duckdb_columns() "
-                "WHERE schema_name = 'staging'"
+                "WHERE schema_name = ?",
+                [layer],
             ).fetchall()
         }
+    assert tables
     for table, comment in tables.items():
-        model = yaml.safe_load((STAGING_DIR / f"{table}.yml").read_text())["models"][0]
+        model = yaml.safe_load((LAYERS[layer] / f"{table}.yml").read_text())["models"][0]
         assert comment == model["description"], table
         described = {column["name"]: column["description"] for column in model["columns"]}
         built_columns = {column for t, column in columns if t == table}
         assert built_columns == set(described), table
         for column in built_columns:
             assert columns[(table, column)] == described[column], (table, column)
+
+
+def test_current_state_keeps_each_records_latest_row_unless_deleted(built):
+    """Every dataset's current state, against a reading of staging in Python: per record, the
+    latest row (period, submission, file, row), left out when it is a deletion."""
+    _, path, _ = built
+    with warehouse(path) as connection:
+        tables = {
+            table
+            for (table,) in connection.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'intermediate'"
+            ).fetchall()
+        }
+        assert set(CURRENT) <= tables
+        resent = 0
+        for dataset in CONTRACT.datasets:
+            identity = ", ".join(record_identity(dataset, CONTRACT))
+            rows = connection.execute(
+                f"SELECT {identity}, _period, _submission, _file_id, _row, deleted "
+                f"FROM staging.stg_{dataset.id}"
+            ).fetchall()
+            latest: dict[tuple, tuple] = {}
+            for row in rows:
+                key, order = row[:-5], row[-5:-1]
+                if key not in latest or order > latest[key][:4]:
+                    latest[key] = (*order, row[-1])
+            resent += len(rows) - len(latest)
+            expected = sorted(
+                (*key, file_id, row_number)
+                for key, (_, _, file_id, row_number, deleted) in latest.items()
+                if not deleted
+            )
+            actual = connection.execute(
+                f"SELECT {identity}, _file_id, _row FROM intermediate.int_{dataset.id}__current "
+                f"ORDER BY ALL"
+            ).fetchall()
+            assert actual == expected, dataset.id
+    assert resent, "the zone needs a record sent in two periods"
 
 
 def test_the_warehouse_holds_no_clear_identifier(built):
@@ -164,7 +212,8 @@ def test_the_warehouse_holds_no_clear_identifier(built):
             clear |= {value for value in rows[name].drop_nulls().to_list() if value}
     assert clear
     with warehouse(path) as connection:
-        for table in MODELS:
+        tables = [("staging", t) for t in MODELS] + [("intermediate", t) for t in CURRENT]
+        for schema, table in tables:
             text_columns = [
                 column
                 for column, kind in connection.execute(
@@ -177,7 +226,7 @@ def test_the_warehouse_holds_no_clear_identifier(built):
                 values = {
                     row[0]
                     for row in connection.execute(
-                        f"SELECT DISTINCT {column} FROM staging.{table} WHERE {column} IS NOT NULL"
+                        f"SELECT DISTINCT {column} FROM {schema}.{table} WHERE {column} IS NOT NULL"
                     ).fetchall()
                 }
                 assert not values & clear, (table, column)

@@ -71,7 +71,7 @@ def test_lineage_runs_from_the_files_through_the_load_to_staging():
 def test_models_are_grouped_by_folder_owned_and_described():
     for key in warehouse.keys:
         node = GRAPH.get(key)
-        assert node.group_name == key.path[0] == "staging", key
+        assert node.group_name == key.path[0] in ("staging", "intermediate"), key
         assert node.owners == ["team:data-engineering"], key
         assert (node.description or "").strip(), key
 
@@ -86,6 +86,10 @@ def test_the_load_job_builds_the_warehouse_after_the_load():
 def test_dbt_tests_are_asset_checks_on_the_models():
     checks = {key.asset_key for key in warehouse.check_keys}
     assert {staging_key(f"stg_{dataset.id}") for dataset in CONTRACT.datasets} <= checks
+    current = {dg.AssetKey(["intermediate", f"int_{d.id}__current"]) for d in CONTRACT.datasets}
+    assert current <= checks
+    # dbt unit tests run inside `dbt build` (a failing one fails the build) but are no checks.
+    assert not any("unit" in key.name for key in warehouse.check_keys)
 
 
 def test_the_dbt_resource_overrides_still_override_something():

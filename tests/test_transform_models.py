@@ -11,11 +11,12 @@ from cpmds.contract import load_contract
 from cpmds.settings import PROJECT_ROOT
 from cpmds.state import StateStore, state_path
 from cpmds.transform import render_dbt_models, write_dbt_models
-from cpmds.transform.generate import MARKER, STAGING_DIR
+from cpmds.transform.generate import INTERMEDIATE_DIR, MARKER, STAGING_DIR
 from cpmds.transform.project import DBT_PROJECT_DIR, manifest_is_fresh, project_digest
 
 CONTRACT = load_contract()
 STAGING = STAGING_DIR.relative_to(PROJECT_ROOT).as_posix()
+INTERMEDIATE = INTERMEDIATE_DIR.relative_to(PROJECT_ROOT).as_posix()
 
 
 def test_the_generated_sources_and_staging_models_are_fresh():
@@ -36,19 +37,29 @@ def test_changed_missing_and_stray_files_are_reported_stale_and_fixed(tmp_path):
     stray.write_text(f"-- {MARKER} from somewhere:\nselect 1\n")
     hand_written = staging / "stg_hand__written.sql"
     hand_written.write_text("select 1\n")
+    intermediate = tmp_path / INTERMEDIATE
+    current = intermediate / "int_sw__registrations__current.sql"
+    current.write_text(current.read_text() + "-- a hand edit\n")
+    intermediate_stray = intermediate / "int_sw__retired__current.yml"
+    intermediate_stray.write_text(f"# {MARKER} from somewhere:\nversion: 2\n")
+    unit_tests = intermediate / "_hand_written__unit_tests.yml"
+    unit_tests.write_text("version: 2\n")
 
     stale = set(write_dbt_models(check=True, root=tmp_path))
-    assert stale == {edited, staging / "stg_sw__children.yml", stray}
+    assert stale == {edited, staging / "stg_sw__children.yml", stray, current, intermediate_stray}
     assert stray.exists()  # check writes nothing
     write_dbt_models(root=tmp_path)
     assert write_dbt_models(check=True, root=tmp_path) == []
     assert not stray.exists() and hand_written.exists()
+    assert not intermediate_stray.exists() and unit_tests.exists()
 
 
 def test_one_staging_model_per_dataset_and_the_load_log():
     files = render_dbt_models()
     models = {
-        path.rsplit("/", 1)[1].removesuffix(".sql") for path in files if path.endswith(".sql")
+        path.rsplit("/", 1)[1].removesuffix(".sql")
+        for path in files
+        if path.startswith(f"{STAGING}/") and path.endswith(".sql")
     }
     expected = {f"stg_{dataset.id}" for dataset in CONTRACT.datasets} | {"stg_quality__load_log"}
     assert models == expected
@@ -56,6 +67,37 @@ def test_one_staging_model_per_dataset_and_the_load_log():
     for model in models:  # one YAML per model, describing that model only
         document = yaml.safe_load(files[f"{STAGING}/{model}.yml"])
         assert [entry["name"] for entry in document["models"]] == [model]
+
+
+def test_one_current_state_model_per_dataset_keyed_by_org_and_key():
+    files = render_dbt_models()
+    for dataset in CONTRACT.datasets:
+        name = f"int_{dataset.id}__current"
+        sql = files[f"{INTERMEDIATE}/{name}.sql"]
+        assert f"ref('stg_{dataset.id}')" in sql and "source(" not in sql
+        assert "order by _period desc, _submission desc, _file_id desc, _row desc" in sql
+        assert "where _recency = 1 and not coalesce(deleted, false)" in sql
+        (model,) = yaml.safe_load(files[f"{INTERMEDIATE}/{name}.yml"])["models"]
+        assert model["name"] == name
+        columns = [column["name"] for column in model["columns"]]
+        assert {"_org", "_period", "_file_id", "_row"} <= set(columns)
+        assert "deleted" not in columns
+        (test,) = model["data_tests"]
+        key = test["primary_key"]["arguments"]["columns"]
+        period = ["_period"] if dataset.cadence == "annual" else []
+        assert key[: 1 + len(period)] == ["_org", *period] and len(key) > 1 + len(period)
+        assert f"partition by {', '.join(key)}" in sql
+    annual = {dataset.id for dataset in CONTRACT.datasets if dataset.cadence == "annual"}
+    assert annual == {"education__attendance", "nrs__population"}
+    assert (
+        "partition by _org, registration_id\n"
+        in files[f"{INTERMEDIATE}/int_sw__registrations__current.sql"]
+    )
+
+
+def test_the_current_state_models_have_dbt_unit_tests(dbt_manifest):
+    tested = {test["model"] for test in dbt_manifest["unit_tests"].values()}
+    assert {"int_sw__registrations__current", "int_education__attendance__current"} <= tested
 
 
 def test_the_sources_describe_every_column_of_the_state_stores_tables(tmp_path):
@@ -96,6 +138,7 @@ def test_every_model_and_column_is_described_in_the_manifest(dbt_manifest):
         if node["resource_type"] == "model"
     }
     assert {f"stg_{dataset.id}" for dataset in CONTRACT.datasets} <= set(models)
+    assert {f"int_{dataset.id}__current" for dataset in CONTRACT.datasets} <= set(models)
     for name, node in models.items():
         assert node["description"].strip(), name
         assert node["columns"], name

@@ -55,12 +55,18 @@ def _landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 dg.AssetCheckResult(
                     check_name=GATE_FILE,
                     passed=summary.gate_file.passed,
-                    metadata=summary.gate_file.metadata(),
+                    metadata={
+                        **summary.gate_file.metadata(),
+                        "failures_by_rule": dg.MetadataValue.md(summary.gate_file.failures_table()),
+                    },
                 ),
                 dg.AssetCheckResult(
                     check_name=GATE_ROWS,
                     passed=summary.gate_rows.passed,
-                    metadata=summary.gate_rows.metadata(),
+                    metadata={
+                        **summary.gate_rows.metadata(),
+                        "failures_by_rule": dg.MetadataValue.md(summary.gate_rows.failures_table()),
+                    },
                 ),
             ],
         )

@@ -1,13 +1,12 @@
 """What each stage reports: counts and reasons (rule codes), never a value from a file.
 
-The same summary becomes a log line, Dagster metadata and (for gates) a quality.gate_results row.
+The same summary becomes a log line, Dagster metadata (plain values: the code location wraps them)
+and, for gates, a quality.gate_results row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import dagster as dg
 
 
 @dataclass(frozen=True)
@@ -26,14 +25,14 @@ class LandSummary:
             f"{self.duplicates} duplicate(s), {self.unreadable} unreadable for now"
         )
 
-    def metadata(self) -> dict[str, dg.MetadataValue]:
+    def metadata(self) -> dict[str, int]:
         return {
-            "new_files": dg.MetadataValue.int(self.new_files),
-            "pending_files": dg.MetadataValue.int(self.pending),
-            "quarantined_by_name": dg.MetadataValue.int(self.quarantined),
-            "refused_files": dg.MetadataValue.int(self.rejected),
-            "duplicate_files": dg.MetadataValue.int(self.duplicates),
-            "unreadable_files": dg.MetadataValue.int(self.unreadable),
+            "new_files": self.new_files,
+            "pending_files": self.pending,
+            "quarantined_by_name": self.quarantined,
+            "refused_files": self.rejected,
+            "duplicate_files": self.duplicates,
+            "unreadable_files": self.unreadable,
         }
 
 
@@ -55,18 +54,19 @@ class GateSummary:
     rules: dict[str, int] = field(default_factory=dict)  # rule code -> failures
     undecided: int = 0
 
-    def metadata(self) -> dict[str, dg.MetadataValue]:
-        table = "\n".join(f"| {code} | {count:,} |" for code, count in sorted(self.rules.items()))
+    def failures_table(self) -> str:
+        """Failures by rule code, as a Markdown table."""
+        rows = [f"| {code} | {count:,} |" for code, count in sorted(self.rules.items())]
+        return "| rule | failures |\n|---|---|\n" + "\n".join(rows) if rows else "no failures"
+
+    def metadata(self) -> dict[str, int]:
         return {
-            "files_checked": dg.MetadataValue.int(self.files_checked),
-            "files_quarantined": dg.MetadataValue.int(self.files_failed),
-            "rows_checked": dg.MetadataValue.int(self.rows_checked),
-            "rows_failed": dg.MetadataValue.int(self.rows_failed),
-            "rows_warned": dg.MetadataValue.int(self.rows_warned),
-            "files_undecided": dg.MetadataValue.int(self.undecided),
-            "failures_by_rule": dg.MetadataValue.md(
-                "| rule | failures |\n|---|---|\n" + table if table else "no failures"
-            ),
+            "files_checked": self.files_checked,
+            "files_quarantined": self.files_failed,
+            "rows_checked": self.rows_checked,
+            "rows_failed": self.rows_failed,
+            "rows_warned": self.rows_warned,
+            "files_undecided": self.undecided,
         }
 
     def details(self) -> dict[str, object]:
@@ -89,10 +89,10 @@ class IngestSummary:
             f"({self.rows_loaded:,} rows), {self.quarantined} quarantined"
         )
 
-    def metadata(self) -> dict[str, dg.MetadataValue]:
+    def metadata(self) -> dict[str, int]:
         return {
-            "files": dg.MetadataValue.int(self.files),
-            "files_loaded": dg.MetadataValue.int(self.loaded),
-            "files_quarantined": dg.MetadataValue.int(self.quarantined),
-            "rows_loaded": dg.MetadataValue.int(self.rows_loaded),
+            "files": self.files,
+            "files_loaded": self.loaded,
+            "files_quarantined": self.quarantined,
+            "rows_loaded": self.rows_loaded,
         }

@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: demo test lint format docs dbt-parse bench-generate bench-ingest sync clean
+.PHONY: demo test lint format docs warehouse-docs dbt-parse bench-generate bench-ingest sync clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -34,10 +34,16 @@ lint: sync
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-# The reference docs and the dbt sources and staging models, all generated from the contract.
+# The reference docs and the dbt sources, staging models, seeds and vars, all generated from the
+# contract and the indicator catalogue.
 docs: sync
 	$(RUN) cpmds docs
 	$(RUN) python -m cpmds.transform models
+
+# The warehouse's documentation (dbt docs: models, columns, tests, lineage) as one HTML page, from
+# the demo's newest build: open .cpmds/demo/docs/warehouse.html in a browser.
+warehouse-docs: sync dbt-parse
+	$(RUN) python -m cpmds.transform docs --home .cpmds/demo
 
 bench-generate: sync
 	$(RUN) python benchmarks/bench_generate.py

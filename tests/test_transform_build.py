@@ -244,6 +244,7 @@ def test_a_build_has_a_folder_of_its_own_and_a_good_one_clears_the_earlier_ones(
     assert second.environment() == {
         "CPMDS_WAREHOUSE_BUILD": str(second.path),
         "CPMDS_STATE_DB": str(state_path(settings.home)),
+        "CPMDS_RUN_ID": "run-2",
     }
     assert (second.directory.parent.stat().st_mode & 0o777) == 0o700
     assert second.remove_earlier_builds() == [first.directory]

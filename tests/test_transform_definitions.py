@@ -57,11 +57,19 @@ def ancestors(key: dg.AssetKey) -> set[dg.AssetKey]:
     return found
 
 
-def test_lineage_runs_from_the_files_through_the_load_to_staging():
+def test_lineage_runs_from_the_files_through_the_load_to_the_indicators():
     dataset = CONTRACT.dataset_by_id["sw__registrations"]
     assert {dg.AssetKey("raw_files"), landing_key(dataset), LOAD_COMPLETE} <= ancestors(
         staging_key("stg_sw__registrations")
     )
+    lineage = ancestors(dg.AssetKey(["marts", "indicator_values"]))
+    assert {
+        landing_key(dataset),
+        staging_key("stg_sw__registrations"),
+        dg.AssetKey(["marts", "fct_registrations"]),
+        dg.AssetKey(["intermediate", "int_indicator__mds18"]),
+        dg.AssetKey(["reference", "ref_indicators"]),
+    } <= lineage
     # load_complete waits for every dataset, so the build starts only once the load is over.
     assert {landing_key(d) for d in CONTRACT.datasets} <= ancestors(
         staging_key("stg_quality__load_log")
@@ -71,7 +79,8 @@ def test_lineage_runs_from_the_files_through_the_load_to_staging():
 def test_models_are_grouped_by_folder_owned_and_described():
     for key in warehouse.keys:
         node = GRAPH.get(key)
-        assert node.group_name == key.path[0] in ("staging", "intermediate"), key
+        layers = ("reference", "staging", "intermediate", "marts")
+        assert node.group_name == key.path[0] in layers, key
         assert node.owners == ["team:data-engineering"], key
         assert (node.description or "").strip(), key
 

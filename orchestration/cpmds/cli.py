@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cpmds.settings import resolve_settings
+from cpmds.transform.build import latest_build
 
 EXIT_USAGE = 2
 
@@ -74,10 +75,22 @@ def demo(home: Path | None) -> None:
     outcome = run_load(settings, progress=True)
     click.echo(outcome.describe())
     click.echo(f"State store:       {settings.home / 'state' / 'cpmds_state.duckdb'}")
+    built = latest_build(settings.home)
+    if built is not None:
+        click.echo(f"Warehouse:         {built}")
+        query = (
+            "select area_code, period_label, numerator, value from marts.indicator_values "
+            "where indicator_id = 'MDS19' and area_type = 'cpc' and period_type = 'year' "
+            "and breakdown = 'total'"
+        )
+        click.echo(
+            f'Try:               uv run python -c "import duckdb; '
+            f'duckdb.connect(\'{built}\', read_only=True).sql(\\"{query}\\").show()"'
+        )
     click.echo(f"What happened:     uv run cpmds status --home {settings.home}")
     click.echo(
-        "The indicators, publication and the quality report are not built yet: this release "
-        "lands, gates and loads the files and builds the warehouse's staging layer under "
+        "Publication (disclosure control, the published warehouse) and the quality report are "
+        "not built yet: this release builds each run's warehouse, indicators included, under "
         f"{settings.home / 'warehouse' / 'build'}."
     )
     sys.exit(outcome.exit_code)

@@ -181,6 +181,8 @@ class Indicator(Frozen):
     provisional: Provisional | None = None
     related: tuple[str, ...] = ()
     commentary: str
+    # Rates and percentages carry a 95% interval unless the catalogue says there is none.
+    interval: bool = True
 
     @cached_property
     def parameter_by_name(self) -> dict[str, Parameter]:
@@ -218,6 +220,8 @@ class Indicator(Frozen):
             raise ValueError(f"{self.id}: a population rate carries {POPULATION_FLAGS}")
         if not self.total_row and not self.breakdowns:
             raise ValueError(f"{self.id}: without a total row it needs a breakdown")
+        if not self.interval and self.unit not in ("rate_per_1000", "percent"):
+            raise ValueError(f"{self.id}: only a rate or a percentage has an interval to drop")
         if self.provisional is not None:
             if self.provisional.window_parameter not in self.parameter_by_name:
                 raise ValueError(f"{self.id}: provisional window is not one of its parameters")

@@ -2,10 +2,11 @@
 
 Each dbt source is the ingest asset that writes it: ``landing.<partner>__<dataset>`` is the asset
 ``landing/<partner>__<dataset>``, and the load log is ``load_complete`` (which settles which files
-are current), so lineage runs from ``raw_files`` through the landing tables to every model, and the
-build runs only once the load has finished with the state store. Models are keyed by their schema
-and name (``staging/stg_sw__registrations``) and grouped by their folder; dbt data tests are asset
-checks.
+are current), so lineage runs from ``raw_files`` through the landing tables to every model and on
+to ``marts/indicator_values``, and the build runs only once the load has finished with the state
+store. Models are keyed by their schema and name (``staging/stg_sw__registrations``) and grouped
+by their folder (the seeds, reference data and the catalogue, as ``reference``); dbt data tests
+are asset checks.
 
 ``dbt build`` writes the run's own warehouse file (:mod:`cpmds.transform.build`) and reads the state
 store attached read-only. The store is held open read-only here for the length of the build, so
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 LOAD_COMPLETE = dg.AssetKey("load_complete")
 OWNERS = ["team:data-engineering"]
+# The seeds: reference data and the indicator catalogue, generated from the project's own data.
+REFERENCE_GROUP = "reference"
 CONSOLE_LOG = "console.log"
 
 # @dbt_assets reads the manifest now: make sure it exists and matches the project.
@@ -71,6 +74,8 @@ class CpmdsDbtTranslator(DagsterDbtTranslator):
         configured = super().get_group_name(dbt_resource_props)
         if configured:
             return configured
+        if dbt_resource_props["resource_type"] == "seed":
+            return REFERENCE_GROUP
         fqn = dbt_resource_props.get("fqn", [])
         # [project, folder, ..., model]: the folder under models/ is the layer.
         return fqn[1] if len(fqn) >= 3 else None

@@ -8,7 +8,8 @@ Until then the newest build is the warehouse to look at; a build that succeeds r
 ones (each is a full copy of pseudonymised child-level rows, so copies are not left lying about).
 
 dbt reads two variables through the profile: ``CPMDS_WAREHOUSE_BUILD``, the file to build, and
-``CPMDS_STATE_DB``, the state store, attached read-only as the database ``state``.
+``CPMDS_STATE_DB``, the state store, attached read-only as the database ``state``; and the models
+read ``CPMDS_RUN_ID``, the run whose rows they build.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cpmds.state import state_path
 
 BUILD_VARIABLE = "CPMDS_WAREHOUSE_BUILD"
 STATE_VARIABLE = "CPMDS_STATE_DB"
+RUN_VARIABLE = "CPMDS_RUN_ID"
 WAREHOUSE_FILE = "cpmds.duckdb"
 ARTIFACTS_DIR = "dbt"
 
@@ -53,8 +55,13 @@ class WarehouseBuild:
         return self.directory / ARTIFACTS_DIR
 
     def environment(self) -> dict[str, str]:
-        """The profile's variables for this build."""
-        return {BUILD_VARIABLE: str(self.path), STATE_VARIABLE: str(self.state_db)}
+        """The variables dbt reads for this build: the profile's, and the run id the models stamp
+        on their rows."""
+        return {
+            BUILD_VARIABLE: str(self.path),
+            STATE_VARIABLE: str(self.state_db),
+            RUN_VARIABLE: self.run_id,
+        }
 
     def prepare(self) -> None:
         """An empty folder for the build (a retried run starts again from nothing)."""

@@ -1,0 +1,102 @@
+-- MDS35 Looked-after children with three or more placements in a year: "of MDS34, children with 3
+-- or more placements open at any time in the 12 months up to the period's last day (after the date
+-- 12 months earlier, up to and including the last day), the one they were in when the window
+-- opened included."
+-- Denominator: MDS34, the distinct children (by child key) with a placement in one of the area's
+-- councils open at the period's last day (started on or before it, not ended on or before it).
+-- Numerator: those of them with at least var('mds35_min_placements') placements open at any time
+-- in the window, counted in the whole of fct_placements by child key (placements in any council,
+-- each distinct council_code:placement_id once). The window opens after the date
+-- var('mds35_window') months before the period's last day (same day of the month, clamped to the
+-- month's end) and runs to the last day inclusive, so a placement is in it when it started on or
+-- before the last day and ended after the window's opening date (or has not ended): the placement
+-- the child was in when the window opened counts; one that ended exactly on the opening date does
+-- not, one ending the day after does. The window depends on the period, so this is written here
+-- rather than with indicator_cells. Total only.
+
+with
+
+placements as (
+
+    select * from {{ ref('fct_placements') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('int_periods') }}
+
+),
+
+area_councils as (
+
+    select * from {{ ref('ref_area_councils') }}
+
+),
+
+-- MDS34: each child looked after in one of the area's councils at the period's last day, with the
+-- date the look-back window opens after.
+children_looked_after as (
+
+    select distinct
+        area_councils.area_type,
+        area_councils.area_code,
+        periods.period_type,
+        periods.period_label,
+        periods.period_end,
+        {{ months_before('periods.period_end', var('mds35_window')) }} as window_opens_after,
+        placements.child_key
+
+    from placements
+    inner join area_councils
+        on placements.council_code = area_councils.council_code
+    inner join periods
+        on placements.placement_start <= periods.period_end
+        and coalesce(placements.placement_end, date '9999-12-31') > periods.period_end
+
+),
+
+-- The child's placements, in any council, open at any time in the window.
+placements_in_window as (
+
+    select
+        children_looked_after.area_type,
+        children_looked_after.area_code,
+        children_looked_after.period_type,
+        children_looked_after.period_label,
+        children_looked_after.child_key,
+        count(distinct placements.council_code || ':' || placements.placement_id)
+            as n_placements
+
+    from children_looked_after
+    inner join placements
+        on placements.child_key = children_looked_after.child_key
+        and placements.placement_start <= children_looked_after.period_end
+        and coalesce(placements.placement_end, date '9999-12-31')
+            > children_looked_after.window_opens_after
+    group by
+        children_looked_after.area_type,
+        children_looked_after.area_code,
+        children_looked_after.period_type,
+        children_looked_after.period_label,
+        children_looked_after.child_key
+
+)
+
+select
+    'MDS35' as indicator_id,
+    area_type,
+    area_code,
+    period_type,
+    period_label,
+    'total' as breakdown,
+    'total' as breakdown_value,
+    cast(count(distinct case
+        when n_placements >= {{ var('mds35_min_placements') }} then child_key
+    end) as bigint) as numerator,
+    cast(count(distinct child_key) as bigint) as denominator,
+    cast(null as double) as median_days,
+    cast(null as bigint) as n_children
+
+from placements_in_window
+group by area_type, area_code, period_type, period_label

@@ -1,0 +1,56 @@
+"""The warehouse's own documentation site: dbt's docs (every model, column and test, the lineage
+graph, the indicator catalogue's descriptions) as one self-contained HTML page for analysts.
+
+``dbt docs generate --static`` over a home's newest built warehouse writes it to
+``<home>/docs/warehouse.html``; it needs nothing else to open (no web server, no network). The page
+holds descriptions, SQL and table statistics (row counts), never a row of data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from cpmds.state import state_path
+from cpmds.transform.build import BUILD_VARIABLE, STATE_VARIABLE, latest_build
+from cpmds.transform.project import DBT_PROJECT_DIR, DbtParseError, dbt_environment, dbt_executable
+
+STATIC_PAGE = "static_index.html"
+
+
+def docs_page(home: Path) -> Path:
+    return home / "docs" / "warehouse.html"
+
+
+def write_warehouse_docs(home: Path) -> Path:
+    """Generate the docs page from ``home``'s newest build; return its path."""
+    built = latest_build(home)
+    if built is None:
+        raise FileNotFoundError(f"no built warehouse under {home}: run a load first (make demo)")
+    with tempfile.TemporaryDirectory(prefix="cpmds-dbt-docs-") as scratch:
+        environment = {
+            **os.environ,
+            **dbt_environment(),
+            BUILD_VARIABLE: str(built),
+            STATE_VARIABLE: str(state_path(home)),
+            "DBT_TARGET_PATH": scratch,
+            "DBT_LOG_PATH": scratch,
+        }
+        result = subprocess.run(
+            [dbt_executable(), "docs", "generate", "--static", "--quiet"],
+            cwd=DBT_PROJECT_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        page = Path(scratch) / STATIC_PAGE
+        if result.returncode != 0 or not page.is_file():
+            raise DbtParseError(f"dbt docs generate failed:\n{result.stdout}{result.stderr}")
+        target = docs_page(home)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(page, target)
+    return target

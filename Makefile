@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: demo test lint format docs warehouse-docs dbt-parse bench-generate bench-ingest sync clean
+.PHONY: demo test lint format docs warehouse-docs dbt-parse bench-generate bench-ingest bench-transform sync clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -50,6 +50,10 @@ bench-generate: sync
 
 bench-ingest: sync
 	$(RUN) python benchmarks/bench_ingest.py
+
+# The dbt build of the warehouse and the indicators over a national five-year landing zone.
+bench-transform: sync dbt-parse
+	$(RUN) python benchmarks/bench_transform.py
 
 clean:
 	rm -rf .venv .tools .cpmds .pytest_cache .ruff_cache

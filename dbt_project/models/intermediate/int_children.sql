@@ -11,29 +11,51 @@ with
 
 children as (
 
-    select * from {{ ref('int_sw__children__current') }}
+    select
+        *,
+        coalesce(chi_pseudonym, child_id) as child_key
+
+    from {{ ref('int_sw__children__current') }}
+
+),
+
+-- The child's latest children row, in whichever council sent it.
+own_rows as (
+
+    select
+        child_key,
+        birth_month,
+        expected_date_of_birth,
+        sex
+
+    from children
+    qualify row_number() over (
+        partition by child_key
+        order by _period desc, _submission desc, _file_id desc, _row desc
+    ) = 1
 
 ),
 
 keyed_children as (
 
     select
-        _org as council_code,
-        child_id,
-        coalesce(chi_pseudonym, child_id) as child_key,
-        coalesce(birth_month, chi_birth_month) as birth_month,
-        expected_date_of_birth,
-        -- A known sex (M or F) on the row wins; U (unknown or unborn) gives way to the CHI's.
+        children._org as council_code,
+        children.child_id,
+        children.child_key,
+        coalesce(own_rows.birth_month, children.chi_birth_month) as birth_month,
+        own_rows.expected_date_of_birth,
+        -- A known sex (M or F) wins; U (unknown or unborn) gives way to the CHI's.
         coalesce(
-            case when sex in ('M', 'F') then sex end,
-            chi_sex,
-            sex,
+            case when own_rows.sex in ('M', 'F') then own_rows.sex end,
+            children.chi_sex,
+            own_rows.sex,
             'U'
         ) as sex,
-        ethnicity,
-        disability
+        children.ethnicity,
+        children.disability
 
     from children
+    inner join own_rows on children.child_key = own_rows.child_key
 
 )
 

@@ -159,15 +159,19 @@ flagged as (
         cells.period_label,
         cells.period_start,
         cells.period_end,
+        (indicators.kind = 'stock' or list_contains({{ split_list('indicators.flags') }}, 'history_gap'))
+            and coalesce(checks.earlier_month_missing, false) as history_gap,
+        -- false, not null, when no expected sender has sent anything (the cell is not computable)
         coalesce(
-            indicators.kind = 'stock' or contains(indicators.flags, 'history_gap'), false
-        ) and coalesce(checks.earlier_month_missing, false) as history_gap,
-        indicators.lookback_months is not null
-            and checks.latest_first_month > case indicators.lookback_from
-                when 'period_end' then {{ days_after(months_before('cells.period_end', 'indicators.lookback_months'), 1) }}
-                else {{ months_before('cells.period_start', 'indicators.lookback_months') }}
-            end as partial_lookback,
-        contains(indicators.flags, 'voluntary_returns') as voluntary_returns,
+            indicators.lookback_months is not null
+                and checks.latest_first_month > case indicators.lookback_from
+                    when 'period_end' then {{ days_after(months_before('cells.period_end', 'indicators.lookback_months'), 1) }}
+                    else {{ months_before('cells.period_start', 'indicators.lookback_months') }}
+                end,
+            false
+        ) as partial_lookback,
+        -- the flag list's exact item (false, not null, for an indicator with no flags)
+        list_contains({{ split_list('indicators.flags') }}, 'voluntary_returns') as voluntary_returns,
         indicators.provisional_watermark is not null
             and coalesce(
                 cast(last_day(watermarks.watermark_month) as date)

@@ -62,7 +62,7 @@ select
     'concern' as breakdown,
     concern_codes.concern as breakdown_value,
     cast(coalesce(concern_cells.numerator, 0) as bigint) as numerator,
-    cast(coalesce(concern_cells.numerator,0) as bigint) as denominator,
+    cast(registration_cells.numerator as bigint) as denominator,
     cast(null as double) as median_days,
     cast(null as bigint) as n_children
 

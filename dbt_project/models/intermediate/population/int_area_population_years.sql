@@ -58,7 +58,11 @@ select
     chosen_year,
     bool_or(chosen_year is null) over (partition by area_type, area_code, population_year)
         as no_population,
-    bool_or(chosen_year < population_year) over (partition by area_type, area_code, population_year)
-        as population_year_fallback
+    -- false, not null, for an area with no population at all (no_population says so)
+    coalesce(
+        bool_or(chosen_year < population_year)
+            over (partition by area_type, area_code, population_year),
+        false
+    ) as population_year_fallback
 
 from area_choices

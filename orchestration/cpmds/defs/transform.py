@@ -55,6 +55,9 @@ OWNERS = ["team:data-engineering"]
 # The seeds: reference data and the indicator catalogue, generated from the project's own data.
 REFERENCE_GROUP = "reference"
 CONSOLE_LOG = "console.log"
+# dbt unit tests check the models' logic on hand-made rows, not a run's data: `make test` runs them
+# (cpmds.transform.unit_tests), a run does not.
+BUILD_ARGUMENTS = ["build", "--exclude-resource-type", "unit_test"]
 
 # @dbt_assets reads the manifest now: make sure it exists and matches the project.
 prepare_manifest()
@@ -112,7 +115,10 @@ def warehouse(
     with StateStore.open(settings.home, read_only=True):
         with environment_set({**dbt_environment(), **build.environment()}):
             invocation = dbt.cli(
-                ["build"], context=context, target_path=build.artifacts, raise_on_error=False
+                BUILD_ARGUMENTS,
+                context=context,
+                target_path=build.artifacts,
+                raise_on_error=False,
             )
         # dagster-dbt echoes every dbt event to stdout; keep it with the build's artifacts (and
         # its dbt.log) rather than in the middle of `cpmds run`'s progress lines.

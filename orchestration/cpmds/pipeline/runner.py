@@ -22,6 +22,7 @@ class RunOutcome:
     run_id: str
     success: bool
     failed_checks: tuple[str, ...]
+    step_errors: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -30,7 +31,7 @@ class RunOutcome:
     def describe(self) -> str:
         if self.exit_code == EXIT_PUBLISHED:
             return f"Run {self.run_id} finished: every file decided."
-        failed = ", ".join(self.failed_checks) or "a step raised an error (see the log above)"
+        failed = ", ".join(self.failed_checks + self.step_errors) or "a step raised an error"
         return f"Run {self.run_id} stopped: {failed}. See `cpmds status`."
 
 
@@ -50,15 +51,30 @@ def run_load(settings: Settings, progress: bool = False) -> RunOutcome:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET_DAGSTER
         )
+        # A warning-severity check (say, a dbt test configured to warn) reports and never blocks.
         failed = tuple(
             f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
             for evaluation in result.get_asset_check_evaluations()
-            if not evaluation.passed
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
         )
-    outcome = RunOutcome(run_id=result.run_id, success=result.success, failed_checks=failed)
+        step_errors = tuple(
+            _first_line(event.step_failure_data.error.message)
+            for event in result.all_events
+            if event.is_step_failure and event.step_failure_data.error is not None
+        )
+    outcome = RunOutcome(
+        run_id=result.run_id,
+        success=result.success,
+        failed_checks=failed,
+        step_errors=step_errors,
+    )
     if outcome.exit_code != EXIT_PUBLISHED:
         _record_failure(settings, outcome)
     return outcome
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else message
 
 
 def _record_failure(settings: Settings, outcome: RunOutcome) -> None:
@@ -70,7 +86,7 @@ def _record_failure(settings: Settings, outcome: RunOutcome) -> None:
     with StateStore.open(settings.home, read_only=True) as store:
         running = [r for r in store.last_runs(20) if r.run_id == outcome.run_id]
     if running and running[0].status == "running":
-        why = ", ".join(outcome.failed_checks) or "a step of the run raised an error"
+        why = ", ".join(outcome.failed_checks + outcome.step_errors) or "a step raised an error"
         finish_stage(settings, outcome.run_id, why_not=f"failed: {why}")
 
 

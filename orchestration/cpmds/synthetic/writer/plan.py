@@ -59,6 +59,7 @@ def plan_senders(
         senders[dataset.id] = sorted(frame.get_column(ORG).unique().to_list())
         placed[dataset.id] = _place_versions(dataset, frame, periods, options)
     _complete_children(contract, history, placed, options)
+    _every_expected_sender(contract, senders)
 
     plans = []
     for dataset in contract.datasets:
@@ -76,6 +77,18 @@ def plan_senders(
             files = {period: parts.get((org, period), empty) for period in periods}
             plans.append(SenderPlan(dataset=dataset, org=org, files=files))
     return plans
+
+
+def _every_expected_sender(contract: Contract, senders: dict[str, list[str]]) -> None:
+    """A partner's org that sends any expected dataset owes every expected dataset of its partner,
+    nil returns included: a council with no learning review in the range still sends its monthly
+    nil return (extracts.md, "Files"), or its areas' indicators could not be computed."""
+    by_partner: dict[str, set[str]] = {}
+    for dataset_id, orgs in senders.items():
+        by_partner.setdefault(contract.dataset_by_id[dataset_id].partner, set()).update(orgs)
+    for dataset in contract.datasets:
+        if dataset.coverage == "expected" and dataset.id in senders:
+            senders[dataset.id] = sorted(by_partner[dataset.partner])
 
 
 def _checked(dataset: Dataset, frame: pl.DataFrame) -> pl.DataFrame:

@@ -23,35 +23,11 @@ placements as (
 
 ),
 
-periods as (
-
-    select * from {{ ref('int_periods') }}
-
-),
-
-area_councils as (
-
-    select * from {{ ref('ref_area_councils') }}
-
-),
-
--- MDS19: each child on the register of one of the area's councils at the period's last day.
+-- MDS19: each child on the register of one of the area's councils at the period's last day, one
+-- row per area, period (with its last day) and child.
 children_on_register as (
 
-    select distinct
-        area_councils.area_type,
-        area_councils.area_code,
-        periods.period_type,
-        periods.period_label,
-        periods.period_end,
-        registrations.child_key
-
-    from registrations
-    inner join area_councils
-        on registrations.council_code = area_councils.council_code
-    inner join periods
-        on registrations.registration_date <= periods.period_end
-        and coalesce(registrations.deregistration_date, date '9999-12-31') > periods.period_end
+    {{ children_open_at_period_end('registrations', 'registration_date', 'deregistration_date') }}
 
 ),
 

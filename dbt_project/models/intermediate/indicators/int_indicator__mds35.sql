@@ -22,41 +22,16 @@ placements as (
 
 ),
 
-periods as (
-
-    select * from {{ ref('int_periods') }}
-
-),
-
-area_councils as (
-
-    select * from {{ ref('ref_area_councils') }}
-
-),
-
--- MDS34: each child looked after in one of the area's councils at the period's last day, with the
--- date the look-back window opens after.
+-- MDS34: each child looked after in one of the area's councils at the period's last day, one row
+-- per area, period (with its last day) and child.
 children_looked_after as (
 
-    select distinct
-        area_councils.area_type,
-        area_councils.area_code,
-        periods.period_type,
-        periods.period_label,
-        periods.period_end,
-        {{ months_before('periods.period_end', var('mds35_window')) }} as window_opens_after,
-        placements.child_key
-
-    from placements
-    inner join area_councils
-        on placements.council_code = area_councils.council_code
-    inner join periods
-        on placements.placement_start <= periods.period_end
-        and coalesce(placements.placement_end, date '9999-12-31') > periods.period_end
+    {{ children_open_at_period_end('placements', 'placement_start', 'placement_end') }}
 
 ),
 
--- The child's placements, in any council, open at any time in the window.
+-- The child's placements, in any council, open at any time in the window: started on or before
+-- the period's last day and not ended on or before the date the window opens after.
 placements_in_window as (
 
     select
@@ -73,7 +48,7 @@ placements_in_window as (
         on placements.child_key = children_looked_after.child_key
         and placements.placement_start <= children_looked_after.period_end
         and coalesce(placements.placement_end, date '9999-12-31')
-            > children_looked_after.window_opens_after
+            > {{ months_before('children_looked_after.period_end', var('mds35_window')) }}
     group by
         children_looked_after.area_type,
         children_looked_after.area_code,

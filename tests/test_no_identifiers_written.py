@@ -26,6 +26,7 @@ from cpmds.pipeline.runner import run_load
 from cpmds.settings import Settings
 from cpmds.state import state_path
 from cpmds.synthetic import GenerateOptions, generate
+from cpmds.transform import latest_build
 
 CONTRACT = load_contract()
 TOKEN = re.compile(r"[A-Za-z0-9]+")
@@ -112,7 +113,17 @@ def _date_spellings(text: str) -> set[str]:
 
 
 def table_texts(settings: Settings) -> dict[str, pl.DataFrame]:
-    with duckdb.connect(str(state_path(settings.home)), read_only=True) as connection:
+    """Every table of the state store and of the run's warehouse, every column cast to text."""
+    built = latest_build(settings.home)
+    assert built is not None
+    texts = {}
+    for label, path in (("state", state_path(settings.home)), ("warehouse", built)):
+        texts |= {f"{label}:{name}": frame for name, frame in _tables_as_text(path).items()}
+    return texts
+
+
+def _tables_as_text(path: Path) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(path), read_only=True) as connection:
         names = connection.execute(
             "SELECT table_schema, table_name FROM information_schema.tables"
         ).fetchall()
@@ -136,7 +147,9 @@ def test_the_scan_would_see_an_identifier(load):
     tokens, births = identifiers_in_input(settings.raw)
     assert len(tokens) > 500 and len(births) > 50
     tables = table_texts(settings)
-    assert tables["landing.sw__children"].height > 100
+    assert tables["state:landing.sw__children"].height > 100
+    assert tables["warehouse:marts.fct_registrations"].height > 10
+    assert tables["warehouse:marts.indicator_values"].height > 1000
     assert lines
 
 
@@ -154,7 +167,8 @@ def test_birth_dates_are_kept_as_months_only(load):
     are kept: there, every date is the first of its month."""
     settings, _, _ = load
     for name, frame in table_texts(settings).items():
-        for column in (c for c in frame.columns if c == "date_of_birth" or "__birth" in c):
+        births = (c for c in frame.columns if c == "date_of_birth" or "birth_month" in c)
+        for column in births:
             days = {value[8:10] for value in frame[column].drop_nulls().to_list()}
             assert days <= {"01"}, f"{name}.{column}"
 
@@ -163,6 +177,19 @@ def test_no_postcode_column_survives(load):
     settings, _, _ = load
     for name, frame in table_texts(settings).items():
         assert "postcode" not in frame.columns, name
+
+
+def test_no_dbt_log_or_artifact_holds_an_identifier(load):
+    settings, _, _ = load
+    tokens, births = identifiers_in_input(settings.raw)
+    built = latest_build(settings.home)
+    assert built is not None
+    texts = [path for path in (built.parent / "dbt").rglob("*") if path.is_file()]
+    assert any(path.name == "dbt.log" for path in texts)
+    for path in texts:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert not found_in(text, tokens), path.name
+        assert not any(birth in text for birth in births), path.name
 
 
 def test_no_log_line_or_dagster_event_holds_an_identifier(load):

@@ -22,6 +22,7 @@ from cpmds.state import state_path
 from cpmds.synthetic import GenerateOptions, generate
 from cpmds.transform import latest_build, warehouse_build
 from cpmds.transform.build import environment_set
+from cpmds.transform.docs import write_warehouse_docs
 from cpmds.transform.generate import record_identity
 
 CONTRACT = load_contract()
@@ -270,3 +271,13 @@ def test_the_build_variables_are_set_only_while_dbt_starts(monkeypatch):
         assert os.environ["CPMDS_STATE_DB"] == "during"
     assert os.environ["CPMDS_STATE_DB"] == "before"
     assert "CPMDS_WAREHOUSE_BUILD" not in os.environ
+
+
+def test_the_warehouse_documentation_page_is_written_from_the_build(built):
+    settings, _, _ = built
+    page = write_warehouse_docs(settings.home)
+    assert page == settings.home / "docs" / "warehouse.html"
+    text = page.read_text(encoding="utf-8")
+    # one self-contained page: dbt's manifest and catalog are inlined, models and their docs in it
+    assert "indicator_values" in text and "int_indicator__mds19" in text
+    assert "Children on the register" in text

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from cpmds.contract import load_contract
 from cpmds.gates import load_rules, write_suites
+from cpmds.gates.marts import marts_suite_path
 from cpmds.gates.registry import RULES_RELATIVE
 from cpmds.gates.suites import (
     GATES,
+    MARTS_GATE,
     NORMALISER_ONLY_KINDS,
     SUITES_RELATIVE,
     render_all,
@@ -37,7 +39,9 @@ def test_the_committed_suites_and_registry_are_fresh() -> None:
 
 def test_changed_missing_and_stray_suites_are_reported_stale_and_fixed(tmp_path: Path) -> None:
     written = write_suites(root=tmp_path)
-    assert len(written) == 1 + len(GATES) * len(CONTRACT.datasets)
+    # The registry, gates 1 and 2's suite per dataset, and gate 3's suite over the marts.
+    assert len(written) == 1 + len(GATES) * len(CONTRACT.datasets) + 1
+    assert marts_suite_path(tmp_path) in written
     assert tmp_path / RULES_RELATIVE in written
     assert write_suites(check=True, root=tmp_path) == []
 
@@ -47,13 +51,17 @@ def test_changed_missing_and_stray_suites_are_reported_stale_and_fixed(tmp_path:
     removed.unlink()
     stray = tmp_path / SUITES_RELATIVE / "gate_rows" / "sw__retired_dataset.json"
     stray.write_text("{}\n")
+    marts_edited = marts_suite_path(tmp_path)
+    marts_edited.write_text(marts_edited.read_text(encoding="utf-8").replace("MART-001", "X"))
+    marts_stray = tmp_path / SUITES_RELATIVE / MARTS_GATE / "retired_table.json"
+    marts_stray.write_text("{}\n")
 
     stale = write_suites(check=True, root=tmp_path)
-    assert sorted(stale) == sorted([edited, removed, stray])
+    assert sorted(stale) == sorted([edited, removed, stray, marts_edited, marts_stray])
     assert stray.exists() and not removed.exists(), "check writes nothing"
 
     assert sorted(write_suites(root=tmp_path)) == sorted(stale)
-    assert not stray.exists()
+    assert not stray.exists() and not marts_stray.exists()
     assert write_suites(check=True, root=tmp_path) == []
     assert edited.read_text(encoding="utf-8") == suite_path(
         "gate_rows", "sw__registrations"

@@ -20,17 +20,19 @@
 {%- endmacro %}
 
 {#
-    Wilson score interval for x successes in n trials, as percentages; null when n is 0.
+    Wilson score interval for x successes in n trials, as percentages; null when n is 0. The
+    bounds are within 0-100 in exact arithmetic; floating point can overshoot by ~1e-14 at 0% and
+    100%, so they are clamped there.
 #}
 {% macro wilson_bound(x, n, sign) -%}
     case
-        when {{ n }} > 0 then 100 * (
+        when {{ n }} > 0 then least(100.0, greatest(0.0, 100 * (
             ({{ x }} / {{ n }}) + power({{ var('z') }}, 2) / (2.0 * {{ n }})
             {{ sign }} {{ var('z') }} * sqrt(
                 ({{ x }} / {{ n }}) * (1 - {{ x }} / {{ n }}) / {{ n }}
                 + power({{ var('z') }}, 2) / (4.0 * power({{ n }}, 2))
             )
-        ) / (1 + power({{ var('z') }}, 2) / {{ n }})
+        ) / (1 + power({{ var('z') }}, 2) / {{ n }})))
     end
 {%- endmacro %}
 

@@ -1,4 +1,5 @@
-"""The Great Expectations suites of gates 1 and 2, generated from the contract and the registry.
+"""The Great Expectations suites of gates 1 and 2, generated from the contract and the registry
+(and, written with them, gate 3's suite over the marts: :mod:`cpmds.gates.marts`).
 
 One suite per gate and dataset under ``expectations/``, each expectation carrying its rule's code
 and severity in ``meta``. The JSON is GX 1.x's own suite format, written deterministically (ids are
@@ -37,6 +38,7 @@ from cpmds.settings import PROJECT_ROOT
 
 SUITES_RELATIVE = Path("expectations")
 GATES = ("gate_file", "gate_rows")
+MARTS_GATE = "gate_marts"  # gate 3's suites (cpmds.gates.marts), one per mart table
 
 # The header frame gate 1's suite runs over: one row per file and contract column, plus one per
 # extra occurrence of a column and per unknown header.
@@ -62,7 +64,7 @@ def write_suites(check: bool = False, root: Path = PROJECT_ROOT) -> list[Path]:
     is stale and removed."""
     wanted = render_all(root)
     changed = sync_generated_files(wanted, check)
-    for gate in GATES:
+    for gate in (*GATES, MARTS_GATE):
         for path in sorted((root / SUITES_RELATIVE / gate).glob("*.json")):
             if path not in wanted:
                 changed.append(path)
@@ -82,6 +84,10 @@ def render_all(root: Path = PROJECT_ROOT) -> dict[Path, str]:
     for dataset in contract.datasets:
         for gate, suite in build_suites(contract, registry, dataset).items():
             texts[suite_path(gate, dataset.id, root)] = render_suite(suite)
+    # Gate 3's suite over the marts (imported here: that module builds on this one).
+    from cpmds.gates.marts import render_marts_suites
+
+    texts.update(render_marts_suites(root))
     return texts
 
 

@@ -1,0 +1,106 @@
+"""What may leave the partnership (security.md, "Who sees what"): the ``publication`` schema in the
+run's warehouse, the shareable publication file beside the warehouse, and CSV exports.
+
+- ``publication.indicator_values``: ``marts.indicator_values`` with disclosure control applied
+  (:func:`cpmds.publish.suppression.suppress`): ``suppressed`` and ``suppression_reason`` per row,
+  every number of a suppressed row empty.
+- ``cpmds_publication.duckdb``: the publication schema and the dimensions and catalogue
+  (``marts.dim_indicator``, ``dim_area``, ``dim_period``), nothing restricted; written beside the
+  published warehouse through a hidden sibling and one rename.
+- ``<home>/exports/publication_indicator_values_<run>.csv``: the same rows; a suppressed number is
+  ``*``, and a text cell that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, a
+  tab or a carriage return first) is prefixed with ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+PUBLICATION = "publication"
+PUBLICATION_FILE = "cpmds_publication.duckdb"
+SHAREABLE_TABLES = ("marts.dim_indicator", "marts.dim_area", "marts.dim_period")
+SUPPRESSED_MARK = "*"
+NUMBERS = ("numerator", "denominator", "value", "ci_lower", "ci_upper", "n_children")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_publication_schema(connection: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> None:
+    """``publication.indicator_values`` in the open warehouse, from already suppressed rows."""
+    connection.execute(f"create schema if not exists {PUBLICATION}")
+    connection.register("suppressed_rows", rows.to_arrow())
+    try:
+        connection.execute(
+            f"create or replace table {PUBLICATION}.indicator_values as "
+            "select * from suppressed_rows"
+        )
+    finally:
+        connection.unregister("suppressed_rows")
+    connection.execute(
+        f"comment on table {PUBLICATION}.indicator_values is 'The minimum dataset with "
+        "disclosure control applied (security.md): what may leave the partnership. A suppressed "
+        "row has every number empty and says why (suppression_reason).'"
+    )
+
+
+def write_publication_file(warehouse: Path, target: Path) -> Path:
+    """The shareable file: the publication schema and the dimensions, nothing restricted."""
+    hidden = target.with_name(f".{target.name}.partial")
+    hidden.unlink(missing_ok=True)
+    with duckdb.connect(str(hidden)) as connection:
+        connection.execute(f"attach '{_quoted(warehouse)}' as source (read_only)")
+        for schema in (PUBLICATION, "marts"):
+            connection.execute(f"create schema {schema}")
+        connection.execute(
+            f"create table {PUBLICATION}.indicator_values as "
+            f"select * from source.{PUBLICATION}.indicator_values"
+        )
+        for table in SHAREABLE_TABLES:
+            connection.execute(f"create table {table} as select * from source.{table}")
+        connection.execute("detach source")
+        connection.execute("checkpoint")
+    hidden.replace(target)
+    return target
+
+
+def export_csv(rows: pl.DataFrame, path: Path) -> Path:
+    """The publication's rows as CSV, injection-safe, suppressed numbers as ``*``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    hidden = path.with_name(f".{path.name}.partial")
+    with hidden.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(rows.columns)
+        suppressed_at = rows.columns.index("suppressed")
+        for row in rows.iter_rows():
+            writer.writerow(_cells(rows.columns, row, bool(row[suppressed_at])))
+    hidden.replace(path)
+    return path
+
+
+def _cells(columns: list[str], row: tuple, suppressed: bool) -> Iterable[str]:
+    for name, value in zip(columns, row, strict=True):
+        if suppressed and name in NUMBERS:
+            yield SUPPRESSED_MARK
+        elif value is None:
+            yield ""
+        elif isinstance(value, bool):
+            yield "true" if value else "false"
+        elif isinstance(value, list):
+            yield neutralise("|".join(str(item) for item in value))
+        elif isinstance(value, str):
+            yield neutralise(value)
+        else:
+            yield str(value)
+
+
+def neutralise(text: str) -> str:
+    """A text cell a spreadsheet would run as a formula, made inert."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")

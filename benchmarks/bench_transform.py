@@ -26,9 +26,10 @@ import duckdb
 
 from cpmds.pipeline.runner import run_load
 from cpmds.pseudonymise import KEY_VARIABLE
+from cpmds.publish.atomic import published_path
 from cpmds.settings import Settings
 from cpmds.synthetic import GenerateOptions, generate
-from cpmds.transform.build import ARTIFACTS_DIR, latest_build
+from cpmds.transform.build import warehouse_build
 
 TEST_KEY = "0123456789abcdef" * 4  # a fixed 256-bit key, for this process only
 LAST_PERIOD = 202407
@@ -64,10 +65,11 @@ def main() -> None:
         started = time.perf_counter()
         outcome = run_load(settings, progress=True)
         run_seconds = time.perf_counter() - started
-        built = latest_build(settings.home)
-        if built is None:
-            raise SystemExit(f"the run built no warehouse: {outcome.describe()}")
-        results = json.loads((built.parent / ARTIFACTS_DIR / "run_results.json").read_text())
+        built = published_path(settings.home)
+        if not built.exists():
+            raise SystemExit(f"the run published no warehouse: {outcome.describe()}")
+        artifacts = warehouse_build(settings, outcome.run_id).artifacts
+        results = json.loads((artifacts / "run_results.json").read_text())
         counts = _row_counts(built)
 
     print()

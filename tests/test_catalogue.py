@@ -80,6 +80,23 @@ def test_units_and_bases_match_the_spec():
     assert bases["MDS25"] == "MDS19"
 
 
+def test_counts_published_again_are_stated_once_and_read_both_ways():
+    catalogue = load_catalogue()
+    stated = {i.id: i.same_counts for i in catalogue.indicators if i.same_counts}
+    assert {
+        indicator_id: [(s.count, s.indicator, s.their) for s in entries]
+        for indicator_id, entries in stated.items()
+    } == {
+        "MDS22": [("numerator", "MDS20", "numerator")],
+        "MDS37": [("denominator", "MDS36", "n_children")],
+    }
+    (mds36,) = catalogue.same_counts_of("MDS36")
+    assert (mds36.count, mds36.indicator, mds36.their) == ("n_children", "MDS37", "denominator")
+    assert catalogue.same_counts_of("MDS04") == ()
+    assert catalogue.indicator_by_id["MDS20"].counts == ("numerator",)
+    assert catalogue.indicator_by_id["MDS36"].counts == ("numerator", "denominator", "n_children")
+
+
 def test_breakdown_restrictions():
     catalogue = load_catalogue()
     assert catalogue.breakdown_codes("MDS13", "meeting_type") == ("INI", "PRE")
@@ -174,6 +191,50 @@ def test_sections_hold_every_indicator_once_and_the_journey_is_a_chain():
             "unit_text: count; %\n  unit: percent",
             "unit_text: count; %\n  unit: rate_per_1000",
             id="unit-vs-text",
+        ),
+        pytest.param(
+            "indicators.yaml",
+            "{count: numerator, indicator: MDS20, their: numerator}",
+            "{count: numerator, indicator: MDS99, their: numerator}",
+            id="same-count-unknown-indicator",
+        ),
+        pytest.param(
+            "indicators.yaml",
+            "{count: numerator, indicator: MDS20, their: numerator}",
+            "{count: numerator, indicator: MDS22, their: numerator}",
+            id="same-count-itself",
+        ),
+        pytest.param(
+            "indicators.yaml",
+            "{count: numerator, indicator: MDS20, their: numerator}",
+            "{count: numerator, indicator: MDS20, their: denominator}",
+            id="same-count-theirs-missing",
+        ),
+        pytest.param(
+            "indicators.yaml",
+            "{count: numerator, indicator: MDS20, their: numerator}",
+            "{count: n_children, indicator: MDS20, their: numerator}",
+            id="same-count-ours-missing",
+        ),
+        pytest.param(
+            "indicators.yaml",
+            "{count: denominator, indicator: MDS36, their: n_children}",
+            "{count: denominator, indicator: MDS36, their: pupils}",
+            id="same-count-unknown-count",
+        ),
+        pytest.param(
+            "indicators.yaml",
+            "related: [MDS37, MDS19, MDS34]",
+            "related: [MDS37, MDS19, MDS34]\n  same_counts:\n"
+            "    - {count: n_children, indicator: MDS37, their: denominator}",
+            id="same-count-stated-twice",
+        ),
+        pytest.param(
+            "indicators.yaml",
+            "text: Deregistrations in the period (MDS20).\n",
+            "text: Deregistrations in the period (MDS20).\n"
+            "  same_counts: [{count: denominator, indicator: MDS20, their: numerator}]\n",
+            id="same-count-is-the-base",
         ),
         pytest.param("groups.yaml", "members: [MDS41]", "members: [MDS41, MDS77]", id="group"),
         pytest.param("groups.yaml", "members: [MDS38, MDS39]", "members: [MDS38]", id="section"),

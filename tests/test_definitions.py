@@ -38,10 +38,15 @@ def test_one_landing_asset_per_dataset_with_two_blocking_gates():
     dbt_models = set(warehouse.keys)  # the transform step's (tests/test_transform_*.py)
     keys = {key.to_user_string() for key in graph.get_all_asset_keys() - dbt_models}
     datasets = {dataset.id for dataset in load_contract().datasets}
-    assert {f"landing/{dataset}" for dataset in datasets} | {"raw_files", "load_complete"} == keys
+    steps = {"raw_files", "load_complete", "publication/indicator_values", "published_warehouse"}
+    assert {f"landing/{dataset}" for dataset in datasets} | steps == keys
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     for dataset in datasets:
         assert {(f"landing/{dataset}", "gate_file"), (f"landing/{dataset}", "gate_rows")} <= checks
+    assert ("marts/indicator_values", "gate_marts") in checks
+    for key in graph.asset_check_keys:
+        if key.name.startswith("gate_"):
+            assert graph.get_check_spec(key).blocking, key
     for spec in defs.resolve_all_asset_specs():
         assert spec.group_name and spec.description and spec.owners, spec.key
 

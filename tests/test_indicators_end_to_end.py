@@ -40,9 +40,9 @@ from landing import LandingZone, read_landing_zone
 from cpmds.catalogue import load_catalogue
 from cpmds.contract import load_contract
 from cpmds.pipeline.runner import run_load
+from cpmds.publish.atomic import published_path
 from cpmds.settings import Settings
 from cpmds.synthetic import GenerateOptions, generate
-from cpmds.transform.build import latest_build
 
 REFERENCE = load_contract().reference
 ALL_COUNCILS = tuple(council.code for council in REFERENCE.councils)
@@ -125,7 +125,7 @@ def built(tmp_path_factory) -> Built:
     settings = Settings(raw=options.out, home=base / "home")
     outcome = run_load(settings)
     assert outcome.exit_code == 0, outcome.describe()
-    warehouse = latest_build(settings.home)
+    warehouse = published_path(settings.home)
     assert warehouse is not None
     return Built(read_landing_zone(options.out), warehouse)
 

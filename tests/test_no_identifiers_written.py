@@ -23,10 +23,11 @@ from cpmds.contract import load_contract
 from cpmds.ingest import Delivery, FileRead, parse_delivery, read_delivery
 from cpmds.pipeline.home import dagster_home
 from cpmds.pipeline.runner import run_load
+from cpmds.publish.atomic import published_path
 from cpmds.settings import Settings
 from cpmds.state import state_path
 from cpmds.synthetic import GenerateOptions, generate
-from cpmds.transform import latest_build
+from cpmds.transform import warehouse_build
 
 CONTRACT = load_contract()
 TOKEN = re.compile(r"[A-Za-z0-9]+")
@@ -113,11 +114,16 @@ def _date_spellings(text: str) -> set[str]:
 
 
 def table_texts(settings: Settings) -> dict[str, pl.DataFrame]:
-    """Every table of the state store and of the run's warehouse, every column cast to text."""
-    built = latest_build(settings.home)
-    assert built is not None
+    """Every table of the state store, the published warehouse and the publication file, every
+    column cast to text."""
+    published = published_path(settings.home)
+    files = (
+        ("state", state_path(settings.home)),
+        ("warehouse", published),
+        ("publication", published.with_name("cpmds_publication.duckdb")),
+    )
     texts = {}
-    for label, path in (("state", state_path(settings.home)), ("warehouse", built)):
+    for label, path in files:
         texts |= {f"{label}:{name}": frame for name, frame in _tables_as_text(path).items()}
     return texts
 
@@ -179,22 +185,36 @@ def test_no_postcode_column_survives(load):
         assert "postcode" not in frame.columns, name
 
 
-def test_no_dbt_log_or_artifact_holds_an_identifier(load):
-    settings, _, _ = load
+def test_no_dbt_log_export_or_artifact_holds_an_identifier(load):
+    settings, _, run_id = load
     tokens, births = identifiers_in_input(settings.raw)
-    built = latest_build(settings.home)
-    assert built is not None
-    # What a run's data can reach: dbt's logs and its results. (The manifest and parse cache are
-    # the project itself, whose unit-test fixtures hold made-up dates that may equal a birth date.)
+    artifacts = warehouse_build(settings, run_id).artifacts
+    # What a run's data can reach: dbt's logs and its results, and the CSV exports. (The manifest
+    # and parse cache are the project itself, whose unit-test fixtures hold made-up dates that may
+    # equal a birth date.)
     texts = [
         path
-        for path in (built.parent / "dbt").rglob("*")
+        for path in artifacts.rglob("*")
         if path.suffix == ".log" or path.name == "run_results.json"
     ]
     assert {"dbt.log", "console.log", "run_results.json"} <= {path.name for path in texts}
     for path in texts:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert not found_in(text, tokens), path.name
+        assert not any(birth in text for birth in births), path.name
+
+
+def test_no_export_holds_an_identifier(load):
+    """The CSV exports: no identifier anywhere; no date of birth outside the period columns (a
+    period's first or last day is a date some child was born on)."""
+    settings, _, _ = load
+    tokens, births = identifiers_in_input(settings.raw)
+    exports = list((settings.home / "exports").glob("*.csv"))
+    assert exports
+    for path in exports:
+        frame = pl.read_csv(path, infer_schema=False)
+        assert not found_in(path.read_text(encoding="utf-8"), tokens), path.name
+        text = frame.drop("period_start", "period_end").write_csv()
         assert not any(birth in text for birth in births), path.name
 
 

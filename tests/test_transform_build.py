@@ -17,10 +17,11 @@ from landing import read_landing_zone
 
 from cpmds.contract import load_contract
 from cpmds.pipeline.runner import run_load
+from cpmds.publish.atomic import published_path
 from cpmds.settings import Settings
 from cpmds.state import state_path
 from cpmds.synthetic import GenerateOptions, generate
-from cpmds.transform import latest_build, warehouse_build
+from cpmds.transform import warehouse_build
 from cpmds.transform.build import environment_set
 from cpmds.transform.docs import write_warehouse_docs
 from cpmds.transform.generate import record_identity
@@ -40,8 +41,9 @@ def built(tmp_path_factory) -> tuple[Settings, Path, str]:
     settings = Settings(raw=options.out, home=base / "home")
     outcome = run_load(settings)
     assert outcome.exit_code == 0, outcome.describe()
-    build = warehouse_build(settings, outcome.run_id).path
-    assert build.is_file() and latest_build(settings.home) == build
+    # the run published its build: moved (not copied) to the file analysts open
+    build = published_path(settings.home)
+    assert build.is_file() and not warehouse_build(settings, outcome.run_id).path.exists()
     return settings, build, outcome.run_id
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from cpmds.publish.atomic import published_path
 from cpmds.settings import resolve_settings
-from cpmds.transform.build import latest_build
 
 EXIT_USAGE = 2
 
@@ -75,8 +75,8 @@ def demo(home: Path | None) -> None:
     outcome = run_load(settings, progress=True)
     click.echo(outcome.describe())
     click.echo(f"State store:       {settings.home / 'state' / 'cpmds_state.duckdb'}")
-    built = latest_build(settings.home)
-    if built is not None:
+    built = published_path(settings.home)
+    if built.exists():
         click.echo(f"Warehouse:         {built}")
         query = (
             "select area_code, period_label, numerator, value from marts.indicator_values "
@@ -88,11 +88,10 @@ def demo(home: Path | None) -> None:
             f'duckdb.connect(\'{built}\', read_only=True).sql(\\"{query}\\").show()"'
         )
     click.echo(f"What happened:     uv run cpmds status --home {settings.home}")
-    click.echo(
-        "Publication (disclosure control, the published warehouse) and the quality report are "
-        "not built yet: this release builds each run's warehouse, indicators included, under "
-        f"{settings.home / 'warehouse' / 'build'}."
-    )
+    publication = built.with_name("cpmds_publication.duckdb")
+    if publication.exists():
+        click.echo(f"Shareable file:    {publication} (disclosure-controlled; nothing restricted)")
+    click.echo("The quality report is not built yet.")
     sys.exit(outcome.exit_code)
 
 

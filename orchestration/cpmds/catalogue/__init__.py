@@ -20,6 +20,7 @@ from cpmds.catalogue.model import (
     Parameter,
     Provisional,
     Rules,
+    SameCount,
 )
 from cpmds.contract import DATA_DIR as CONTRACT_DATA_DIR
 from cpmds.contract import load_contract
@@ -39,6 +40,7 @@ __all__ = [
     "Parameter",
     "Provisional",
     "Rules",
+    "SameCount",
     "load_catalogue",
 ]
 

@@ -36,6 +36,9 @@ Flag = Literal[
 ]
 DenominatorKind = Literal["none", "population", "indicator", "other"]
 ParameterUnit = Literal["days", "months", "years", "placements"]
+# The counts a row carries: ``numerator`` always; ``denominator`` unless the denominator is none;
+# ``n_children`` where the catalogue says what it holds.
+CountName = Literal["numerator", "denominator", "n_children"]
 
 INDICATOR_IDS = tuple(f"MDS{number:02d}" for number in range(1, 42))
 POPULATION_DATASET = "nrs__population"
@@ -161,6 +164,16 @@ class Provisional(Frozen):
     text: str
 
 
+class SameCount(Frozen):
+    """One of the indicator's counts that ``indicator`` publishes again as ``their`` count, in the
+    row of the same area, period and breakdown value (total row to total row). Disclosure control
+    suppresses the two rows together."""
+
+    count: CountName
+    indicator: str = Field(pattern=r"^MDS\d{2}$")
+    their: CountName
+
+
 class Indicator(Frozen):
     id: str = Field(pattern=r"^MDS\d{2}$")
     name: str
@@ -180,6 +193,7 @@ class Indicator(Frozen):
     flags: tuple[Flag, ...] = ()
     provisional: Provisional | None = None
     related: tuple[str, ...] = ()
+    same_counts: tuple[SameCount, ...] = ()
     commentary: str
     # Rates and percentages carry a 95% interval unless the catalogue says there is none.
     interval: bool = True
@@ -192,6 +206,15 @@ class Indicator(Frozen):
     def breakdown_names(self) -> tuple[str, ...]:
         return tuple(breakdown.name for breakdown in self.breakdowns)
 
+    @property
+    def counts(self) -> tuple[CountName, ...]:
+        """The counts its rows carry (``same_counts`` may name only these)."""
+        return (
+            "numerator",
+            *(("denominator",) if self.denominator.kind != "none" else ()),
+            *(("n_children",) if self.n_children is not None else ()),
+        )
+
     @model_validator(mode="after")
     def _internally_consistent(self) -> Indicator:
         parts = self.unit_text.split(";")
@@ -203,8 +226,16 @@ class Indicator(Frozen):
             raise ValueError(f"{self.id}: a {self.unit} counts its own unit")
         if self.denominator.kind not in _UNIT_DENOMINATORS[self.unit]:
             raise ValueError(f"{self.id}: a {self.unit} has no {self.denominator.kind} denominator")
-        if self.denominator.base == self.id or self.id in self.related:
+        same_as = [same.indicator for same in self.same_counts]
+        if self.id in (self.denominator.base, *self.related, *same_as):
             raise ValueError(f"{self.id}: refers to itself")
+        if len(set(self.same_counts)) != len(self.same_counts):
+            raise ValueError(f"{self.id}: duplicate same_counts")
+        for same in self.same_counts:
+            if same.count not in self.counts:
+                raise ValueError(f"{self.id}: same_counts names its {same.count}, which it lacks")
+            if same.count == "denominator" and self.denominator.kind == "indicator":
+                raise ValueError(f"{self.id}: its denominator is its base's count already")
         for field in ("breakdowns", "inputs", "parameters", "flags", "related", "period_types"):
             items = [getattr(item, "name", item) for item in getattr(self, field)]
             if len(set(items)) != len(items):
@@ -319,6 +350,17 @@ class Catalogue(Frozen):
         entry = next(b for b in self.indicator_by_id[indicator_id].breakdowns if b.name == name)
         return entry.only or self.breakdown_by_name[name].codes
 
+    def same_counts_of(self, indicator_id: str) -> tuple[SameCount, ...]:
+        """Its counts that other indicators publish again: its own ``same_counts`` and, turned
+        round, the entries of the others that name it."""
+        mirrored = tuple(
+            SameCount(count=same.their, indicator=other.id, their=same.count)
+            for other in self.indicators
+            for same in other.same_counts
+            if same.indicator == indicator_id
+        )
+        return self.indicator_by_id[indicator_id].same_counts + mirrored
+
     def expected_inputs(self, indicator_id: str, contract: Contract) -> tuple[str, ...]:
         """The inputs coverage is computed from: voluntary and reference data are never expected."""
         datasets = contract.dataset_by_id
@@ -341,9 +383,20 @@ class Catalogue(Frozen):
             raise ValueError("duplicate breakdown names")
         _check_age_bands(self.breakdown_by_name.get("age_band"))
         for indicator in self.indicators:
-            for other in (*indicator.related, indicator.denominator.base):
+            same_as = (same.indicator for same in indicator.same_counts)
+            for other in (*indicator.related, indicator.denominator.base, *same_as):
                 if other is not None and other not in known:
                     raise ValueError(f"{indicator.id}: refers to unknown indicator {other}")
+            for same in indicator.same_counts:
+                partner = self.indicator_by_id[same.indicator]
+                if same.their not in partner.counts:
+                    raise ValueError(
+                        f"{indicator.id}: same_counts names {partner.id}'s {same.their}, "
+                        "which it lacks"
+                    )
+                mirror = SameCount(count=same.their, indicator=indicator.id, their=same.count)
+                if mirror in partner.same_counts:
+                    raise ValueError(f"{indicator.id}: same_counts with {partner.id} given twice")
             base = indicator.denominator.base
             if base and self.indicator_by_id[base].numerator_unit != indicator.numerator_unit:
                 raise ValueError(

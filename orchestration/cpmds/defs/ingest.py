@@ -10,7 +10,7 @@ import dagster as dg
 from cpmds.contract import Dataset, load_contract
 from cpmds.defs.land import RAW_FILES
 from cpmds.defs.resources import PipelineResource
-from cpmds.pipeline.stages import finish_stage, ingest_stage
+from cpmds.pipeline.stages import ingest_stage, settle_stage
 
 GATE_FILE = "gate_file"
 GATE_ROWS = "gate_rows"
@@ -83,8 +83,11 @@ landing_assets = [_landing_asset(dataset) for dataset in load_contract().dataset
     group_name="ingest",
     kinds={"duckdb"},
     owners=["team:data-engineering"],
-    description="Closes the run's record in quality.runs once every dataset's files are decided.",
+    description=(
+        "Settles which files are current (supersession) once every dataset's files are decided: "
+        "the load log the warehouse is built from."
+    ),
 )
 def load_complete(context: dg.AssetExecutionContext, pipeline: PipelineResource):
-    status = finish_stage(pipeline.settings, context.run.run_id)
-    return dg.MaterializeResult(metadata={"run_status": dg.MetadataValue.text(status)})
+    changed = settle_stage(pipeline.settings, context.run.run_id)
+    return dg.MaterializeResult(metadata={"files_changed_standing": changed})

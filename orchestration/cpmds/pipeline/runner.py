@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from cpmds.pipeline.home import prepare_home
 from cpmds.settings import HOME_VARIABLE, RAW_VARIABLE, Settings
@@ -23,16 +24,25 @@ class RunOutcome:
     success: bool
     failed_checks: tuple[str, ...]
     step_errors: tuple[str, ...] = ()
+    published: Path | None = None  # the warehouse this run published, if it published one
 
     @property
     def exit_code(self) -> int:
         return EXIT_PUBLISHED if self.success and not self.failed_checks else EXIT_GATE_FAILED
 
     def describe(self) -> str:
+        if self.exit_code == EXIT_PUBLISHED and self.published is not None:
+            return f"Run {self.run_id} passed every gate and published {self.published}."
         if self.exit_code == EXIT_PUBLISHED:
-            return f"Run {self.run_id} finished: every file decided."
+            return (
+                f"Run {self.run_id} passed every gate; nothing changed since the last published "
+                "warehouse, which stays as it was."
+            )
         failed = ", ".join(self.failed_checks + self.step_errors) or "a step raised an error"
-        return f"Run {self.run_id} stopped: {failed}. See `cpmds status`."
+        return (
+            f"Run {self.run_id} did not publish: {failed}. The published warehouse stays as it "
+            "was. See `cpmds status`."
+        )
 
 
 def run_load(settings: Settings, progress: bool = False) -> RunOutcome:
@@ -67,10 +77,22 @@ def run_load(settings: Settings, progress: bool = False) -> RunOutcome:
         success=result.success,
         failed_checks=failed,
         step_errors=step_errors,
+        published=_published_by(settings, result.run_id),
     )
     if outcome.exit_code != EXIT_PUBLISHED:
         _record_failure(settings, outcome)
     return outcome
+
+
+def _published_by(settings: Settings, run_id: str) -> Path | None:
+    from cpmds.publish.atomic import published_path
+    from cpmds.state import StateStore, state_path
+
+    if not state_path(settings.home).exists():
+        return None
+    with StateStore.open(settings.home, read_only=True) as store:
+        record = next((r for r in store.last_runs(20) if r.run_id == run_id), None)
+    return published_path(settings.home) if record is not None and record.published else None
 
 
 def _first_line(message: str) -> str:

@@ -64,28 +64,35 @@ def land_stage(settings: Settings, run_id: str) -> LandSummary:
     return summary
 
 
-def finish_stage(settings: Settings, run_id: str, why_not: str | None = None) -> str:
-    """Settle which files are current, close the run's record; returns the run's status.
-
-    ``why_not`` names a gate or step that failed. Supersession is settled over the whole load log
-    once every dataset's new files are decided, so a correction and the file it corrects are
-    weighed together whichever arrived first.
-    """
+def settle_stage(settings: Settings, run_id: str) -> int:
+    """Settle which files are current once every dataset's new files are decided; returns how
+    many files changed standing. Supersession is settled over the whole load log, so a correction
+    and the file it corrects are weighed together whichever arrived first."""
     with StateStore.open(settings.home) as store:
         changes = store.apply_supersession(run_id)
-        if changes:
-            logger.info("supersession: %d file(s) changed standing", len(changes))
+    if changes:
+        logger.info("supersession: %d file(s) changed standing", len(changes))
+    return len(changes)
+
+
+def finish_stage(
+    settings: Settings, run_id: str, *, published: bool = False, why_not: str | None = None
+) -> str:
+    """Close the run's record in quality.runs; returns the run's status. ``why_not`` names a gate
+    or step that failed, or why a run that passed every gate published nothing."""
+    failed = why_not is not None and not published and why_not != NOTHING_NEW
+    with StateStore.open(settings.home) as store:
         record = store.finish_run(
             run_id,
             _now(),
-            published=False,
-            why_not=why_not or NOT_PUBLISHED_YET,
-            status="failed" if why_not else "finished",
+            published=published,
+            why_not=why_not,
+            status="failed" if failed else "finished",
         )
     return record.status
 
 
-NOT_PUBLISHED_YET = "this release loads and gates files and builds staging; publication comes later"
+NOTHING_NEW = "nothing changed since the last published warehouse"
 
 
 def ingest_stage(settings: Settings, dataset_id: str, run_id: str) -> IngestSummary:

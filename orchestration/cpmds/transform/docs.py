@@ -1,7 +1,8 @@
 """The warehouse's own documentation site: dbt's docs (every model, column and test, the lineage
 graph, the indicator catalogue's descriptions) as one self-contained HTML page for analysts.
 
-``dbt docs generate --static`` over a home's newest built warehouse writes it to
+``dbt docs generate --static`` over a copy of a home's published warehouse (dbt opens its database
+as a writer, and the published file is never written in place) writes it to
 ``<home>/docs/warehouse.html``; it needs nothing else to open (no web server, no network). The page
 holds descriptions, SQL and table statistics (row counts), never a row of data.
 """
@@ -14,8 +15,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from cpmds.publish.atomic import published_path
 from cpmds.state import state_path
-from cpmds.transform.build import BUILD_VARIABLE, STATE_VARIABLE, latest_build
+from cpmds.transform.build import BUILD_VARIABLE, STATE_VARIABLE
 from cpmds.transform.project import DBT_PROJECT_DIR, DbtParseError, dbt_environment, dbt_executable
 
 STATIC_PAGE = "static_index.html"
@@ -26,15 +28,17 @@ def docs_page(home: Path) -> Path:
 
 
 def write_warehouse_docs(home: Path) -> Path:
-    """Generate the docs page from ``home``'s newest build; return its path."""
-    built = latest_build(home)
-    if built is None:
-        raise FileNotFoundError(f"no built warehouse under {home}: run a load first (make demo)")
+    """Generate the docs page from ``home``'s published warehouse; return its path."""
+    published = published_path(home)
+    if not published.exists():
+        raise FileNotFoundError(f"no published warehouse under {home}: run a load (make demo)")
     with tempfile.TemporaryDirectory(prefix="cpmds-dbt-docs-") as scratch:
+        copy = Path(scratch) / published.name
+        shutil.copyfile(published, copy)
         environment = {
             **os.environ,
             **dbt_environment(),
-            BUILD_VARIABLE: str(built),
+            BUILD_VARIABLE: str(copy),
             STATE_VARIABLE: str(state_path(home)),
             "DBT_TARGET_PATH": scratch,
             "DBT_LOG_PATH": scratch,

@@ -63,7 +63,7 @@ def run_load(settings: Settings, progress: bool = False) -> RunOutcome:
         )
         # A warning-severity check (say, a dbt test configured to warn) reports and never blocks.
         failed = tuple(
-            f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            _check_failure(evaluation)
             for evaluation in result.get_asset_check_evaluations()
             if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
         )
@@ -93,6 +93,12 @@ def _published_by(settings: Settings, run_id: str) -> Path | None:
     with StateStore.open(settings.home, read_only=True) as store:
         record = next((r for r in store.last_runs(20) if r.run_id == run_id), None)
     return published_path(settings.home) if record is not None and record.published else None
+
+
+def _check_failure(evaluation) -> str:
+    """The failed check, and its reasons where it gives them (gate 3 names its rule codes)."""
+    name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+    return f"{name} ({evaluation.description})" if evaluation.description else name
 
 
 def _first_line(message: str) -> str:

@@ -41,12 +41,11 @@ from cpmds.state.schema import LANDING, QUALITY
 from cpmds.transform import (
     DBT_PROJECT_DIR,
     MANIFEST_PATH,
-    dbt_executable,
     prepare_manifest,
     warehouse_build,
 )
 from cpmds.transform.build import environment_set
-from cpmds.transform.project import dbt_environment
+from cpmds.transform.project import dbt_child_executable, dbt_environment
 
 logger = logging.getLogger(__name__)
 
@@ -195,4 +194,4 @@ class PipelineDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return PipelineDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    return PipelineDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_child_executable())

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,3 +129,32 @@ def _parse_lock() -> Iterator[None]:
     finally:
         fcntl.flock(descriptor, fcntl.LOCK_UN)
         os.close(descriptor)
+
+
+_CHILD_LAUNCHER = """#!{python}
+# Written by cpmds (orchestration/cpmds/transform/project.py): runs dbt so that it dies with the
+# process that started it, as a run killed part-way must not leave dbt holding the state store.
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+if sys.platform == "linux":
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the line above took effect
+        sys.exit(1)
+os.execv({dbt!r}, [{dbt!r}, *sys.argv[1:]])
+"""
+
+
+def dbt_child_executable() -> str:
+    """An executable that runs this environment's dbt and dies with its parent (Linux: the
+    parent-death signal survives ``exec``): a ``cpmds run`` killed while dbt builds leaves no dbt
+    behind holding the state store. Written once per Python environment to the temp folder."""
+    dbt = dbt_executable()
+    text = _CHILD_LAUNCHER.format(python=sys.executable, dbt=dbt)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"cpmds-dbt-{os.getuid()}-{digest}"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.chmod(0o755)
+        partial.replace(path)
+    return str(path)

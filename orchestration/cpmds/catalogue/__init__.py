@@ -10,6 +10,7 @@ import yaml
 
 from cpmds.catalogue.model import (
     INDICATOR_IDS,
+    INDICATOR_VALUE_KEY,
     Breakdown,
     BreakdownValue,
     Catalogue,
@@ -30,6 +31,7 @@ DATA_DIR = Path(__file__).parent / "data"
 __all__ = [
     "DATA_DIR",
     "INDICATOR_IDS",
+    "INDICATOR_VALUE_KEY",
     "Breakdown",
     "BreakdownValue",
     "Catalogue",

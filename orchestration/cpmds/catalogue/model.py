@@ -41,6 +41,17 @@ ParameterUnit = Literal["days", "months", "years", "placements"]
 CountName = Literal["numerator", "denominator", "n_children"]
 
 INDICATOR_IDS = tuple(f"MDS{number:02d}" for number in range(1, 42))
+# The key of a row of indicator_values (interface.md): one row per indicator, area, period and
+# breakdown value.
+INDICATOR_VALUE_KEY = (
+    "indicator_id",
+    "area_type",
+    "area_code",
+    "period_type",
+    "period_label",
+    "breakdown",
+    "breakdown_value",
+)
 POPULATION_DATASET = "nrs__population"
 POPULATION_FLAGS: tuple[Flag, ...] = ("population_year_fallback", "no_population")
 

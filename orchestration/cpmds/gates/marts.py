@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import duckdb
 
-from cpmds.catalogue import Catalogue, load_catalogue
+from cpmds.catalogue import INDICATOR_VALUE_KEY, Catalogue, load_catalogue
 from cpmds.contract import load_contract
 from cpmds.gates.derive import Severity
 from cpmds.gates.suites import (
@@ -82,15 +82,7 @@ if TYPE_CHECKING:
 
 TABLE = "marts.indicator_values"
 SUITE_NAME = f"{MARTS_GATE}__indicator_values"
-KEY = (
-    "indicator_id",
-    "area_type",
-    "area_code",
-    "period_type",
-    "period_label",
-    "breakdown",
-    "breakdown_value",
-)
+KEY = INDICATOR_VALUE_KEY
 CELL = KEY[:5]
 MAX_EXAMPLES = 5
 DECIMALS = 9

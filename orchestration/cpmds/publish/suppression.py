@@ -83,19 +83,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from cpmds.catalogue import Catalogue, load_catalogue
+from cpmds.catalogue import INDICATOR_VALUE_KEY, Catalogue, load_catalogue
 from cpmds.contract import Contract, load_contract
 
 SMALLEST, LARGEST = 1, 4  # a tested count in this range is disclosive (zero is shown)
-KEY = (
-    "indicator_id",
-    "area_type",
-    "area_code",
-    "period_type",
-    "period_label",
-    "breakdown",
-    "breakdown_value",
-)
+KEY = INDICATOR_VALUE_KEY
 # The order of rows for ties: every key, the period by its start.
 TIE_ORDER = (
     "indicator_id",

@@ -9,16 +9,14 @@ holds descriptions, SQL and table statistics (row counts), never a row of data.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 from cpmds.publish.atomic import published_path
 from cpmds.state import state_path
 from cpmds.transform.build import BUILD_VARIABLE, STATE_VARIABLE
-from cpmds.transform.project import DBT_PROJECT_DIR, DbtParseError, dbt_environment, dbt_executable
+from cpmds.transform.project import DbtParseError, run_dbt
 
 STATIC_PAGE = "static_index.html"
 
@@ -35,21 +33,14 @@ def write_warehouse_docs(home: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="cpmds-dbt-docs-") as scratch:
         copy = Path(scratch) / published.name
         shutil.copyfile(published, copy)
-        environment = {
-            **os.environ,
-            **dbt_environment(),
-            BUILD_VARIABLE: str(copy),
-            STATE_VARIABLE: str(state_path(home)),
-            "DBT_TARGET_PATH": scratch,
-            "DBT_LOG_PATH": scratch,
-        }
-        result = subprocess.run(
-            [dbt_executable(), "docs", "generate", "--static", "--quiet"],
-            cwd=DBT_PROJECT_DIR,
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=False,
+        result = run_dbt(
+            ["docs", "generate", "--static"],
+            {
+                BUILD_VARIABLE: str(copy),
+                STATE_VARIABLE: str(state_path(home)),
+                "DBT_TARGET_PATH": scratch,
+                "DBT_LOG_PATH": scratch,
+            },
         )
         page = Path(scratch) / STATIC_PAGE
         if result.returncode != 0 or not page.is_file():

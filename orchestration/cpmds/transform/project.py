@@ -101,20 +101,23 @@ def dbt_environment() -> dict[str, str]:
     }
 
 
-def _parse() -> None:
-    environment = {
-        **os.environ,
-        **dbt_environment(),
-        "DBT_TARGET_PATH": str(TARGET_DIR),
-        "DBT_LOG_PATH": str(DBT_PROJECT_DIR / "logs"),
-    }
-    result = subprocess.run(
-        [dbt_executable(), "parse", "--quiet"],
+def run_dbt(arguments: list[str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``dbt <arguments> --quiet`` in the project, with this process's environment, the
+    pipeline's dbt settings and ``variables``; its output captured, its exit status not checked."""
+    return subprocess.run(
+        [dbt_executable(), *arguments, "--quiet"],
         cwd=DBT_PROJECT_DIR,
-        env=environment,
+        env={**os.environ, **dbt_environment(), **variables},
         capture_output=True,
         text=True,
         check=False,
+    )
+
+
+def _parse() -> None:
+    result = run_dbt(
+        ["parse"],
+        {"DBT_TARGET_PATH": str(TARGET_DIR), "DBT_LOG_PATH": str(DBT_PROJECT_DIR / "logs")},
     )
     if result.returncode != 0 or not MANIFEST_PATH.is_file():
         raise DbtParseError(f"dbt parse failed:\n{result.stdout}{result.stderr}")

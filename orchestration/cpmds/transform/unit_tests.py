@@ -10,14 +10,12 @@ then ``dbt test --select test_type:unit`` runs every unit test.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from cpmds.state import StateStore, state_path
 from cpmds.transform.build import BUILD_VARIABLE, STATE_VARIABLE
-from cpmds.transform.project import DBT_PROJECT_DIR, DbtParseError, dbt_environment, dbt_executable
+from cpmds.transform.project import DbtParseError, run_dbt
 
 
 @dataclass(frozen=True)
@@ -33,16 +31,14 @@ def run_dbt_unit_tests(scratch: Path) -> list[UnitTestResult]:
     home = scratch / "home"
     StateStore.open(home).close()  # an empty store: every landing table, no rows
     target = scratch / "target"
-    environment = {
-        **os.environ,
-        **dbt_environment(),
+    variables = {
         BUILD_VARIABLE: str(scratch / "cpmds.duckdb"),
         STATE_VARIABLE: str(state_path(home)),
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(scratch / "logs"),
     }
-    _dbt(["build", "--empty", "--exclude-resource-type", "unit_test", "test"], environment)
-    _dbt(["test", "--select", "test_type:unit"], environment, check=False)
+    _dbt(["build", "--empty", "--exclude-resource-type", "unit_test", "test"], variables)
+    _dbt(["test", "--select", "test_type:unit"], variables, check=False)
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
     return [
         UnitTestResult(
@@ -55,14 +51,7 @@ def run_dbt_unit_tests(scratch: Path) -> list[UnitTestResult]:
     ]
 
 
-def _dbt(arguments: list[str], environment: dict[str, str], check: bool = True) -> None:
-    result = subprocess.run(
-        [dbt_executable(), *arguments, "--quiet"],
-        cwd=DBT_PROJECT_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def _dbt(arguments: list[str], variables: dict[str, str], check: bool = True) -> None:
+    result = run_dbt(arguments, variables)
     if check and result.returncode != 0:
         raise DbtParseError(f"dbt {' '.join(arguments)} failed:\n{result.stdout}{result.stderr}")

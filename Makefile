@@ -5,7 +5,9 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: demo test lint format docs warehouse-docs dbt-parse bench-generate bench-ingest bench-transform sync clean
+SYSTEM_PACKAGES := chromium libreoffice-calc-nogui fonts-dejavu-core
+
+.PHONY: system-packages demo test lint format docs warehouse-docs dbt-parse bench-generate bench-ingest bench-transform sync clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -25,7 +27,18 @@ dbt-parse: sync
 demo: sync dbt-parse
 	$(RUN) cpmds demo
 
-test: sync dbt-parse
+# The browser (report screenshots and PDF, the Dagster UI test) and the spreadsheet program (the
+# published workbook opened by a real one) that the tests use: Debian's packages, installed when
+# missing and this user may install them; otherwise those tests skip and say why.
+system-packages:
+	@if command -v chromium >/dev/null && command -v soffice >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian packages: $(SYSTEM_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	else echo "Note: $(SYSTEM_PACKAGES) not installed (needs root and apt); browser and spreadsheet tests will skip."; fi
+
+test: sync dbt-parse system-packages
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) pytest

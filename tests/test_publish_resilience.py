@@ -161,11 +161,6 @@ def read_in_a_loop(path: str, stop, results) -> None:
     results.put((reads, errors))
 
 
-@pytest.mark.xfail(
-    reason="open issue 6: a connect racing the rename can fail in DuckDB ('No more data remaining "
-    "in MetadataReader'), about one run in four; needs a swap readers cannot race",
-    strict=False,
-)
 def test_an_analyst_reads_the_published_file_throughout_a_load(zone):
     raw, home = zone
     add_months(raw, 202406, 202406, seed=61)

@@ -1,10 +1,16 @@
 """Publishing a run's warehouse as the file analysts open, atomically (pipeline.md, step 8).
 
 The run built ``<home>/warehouse/build/<run id>/cpmds.duckdb`` in a folder of its own. Publishing
-checkpoints and closes it, flushes it to disk and renames it over ``<home>/warehouse/cpmds.duckdb``
-in one ``rename``: an analyst's open read-only connection keeps reading the file it opened (the
-old one) and the next connection opens the new one; nobody ever sees a half-written file, and a
-run killed before the rename leaves the published file exactly as it was (same bytes).
+checkpoints and closes it, moves it to ``<home>/warehouse/versions/`` under a name of its own, and
+then swaps the symlink ``<home>/warehouse/cpmds.duckdb`` to point at it in one ``rename``.
+
+Why a symlink rather than renaming the file itself over the old one: DuckDB opens a database path
+several times while connecting (once for the header, again for the blocks), so a connection that
+straddles a rename of the file reads one file's header and the other's blocks and fails. DuckDB's
+Python client resolves a symlink once, before it opens anything, and every version file is
+immutable once published, so a new connection always reads one whole version. An open connection
+keeps reading the version it opened; a run killed before the swap leaves the published warehouse
+exactly as it was (same bytes); the version published before is kept for `restore_previous`.
 
 One publisher at a time: an exclusive ``flock`` on ``<home>/warehouse/.publish.lock``, which the
 operating system releases when its holder dies, so a crashed run never blocks the next.
@@ -17,7 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -26,13 +36,21 @@ from cpmds.state.lock import StoreLock
 from cpmds.state.store import StateStoreBusyError
 
 PUBLISHED_FILE = "cpmds.duckdb"
+VERSIONS = "versions"
+WITHDRAWN = "withdrawn"
 LOCK_FILE = ".publish.lock"
+STAMP = "%Y%m%dT%H%M%S%fZ"
+SUPERSEDED_GRACE_SECONDS = 60
 # The tables whose content decides whether a build is new: ordered, run id left out.
 CONTENT_QUERIES = ("select * exclude (run_id) from marts.indicator_values order by all",)
 
 
 class PublishBusyError(RuntimeError):
     """Another process is publishing to the same home."""
+
+
+class NothingToRestoreError(RuntimeError):
+    """There is no earlier published version to go back to."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,10 @@ class Published:
 
 def published_path(home: Path) -> Path:
     return home / "warehouse" / PUBLISHED_FILE
+
+
+def versions_folder(home: Path) -> Path:
+    return home / "warehouse" / VERSIONS
 
 
 def content_digest(path: Path, queries: tuple[str, ...] = CONTENT_QUERIES) -> str:
@@ -59,29 +81,140 @@ def content_digest(path: Path, queries: tuple[str, ...] = CONTENT_QUERIES) -> st
     return digest.hexdigest()
 
 
-def publish_build(build: Path, home: Path) -> Published:
-    """Put ``build`` in place as the published warehouse, unless it holds nothing new."""
-    target = published_path(home)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock = StoreLock(target.parent / LOCK_FILE, exclusive=True)
+@contextmanager
+def publish_lock(folder: Path) -> Iterator[None]:
+    """Hold the lock of the warehouse ``folder``: one publisher at a time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = StoreLock(folder / LOCK_FILE, exclusive=True)
     try:
         lock.acquire()
     except StateStoreBusyError:
         raise PublishBusyError(
-            f"another run is publishing to {target.parent}; try again when it has finished"
+            f"another run is publishing to {folder}; try again when it has finished"
         ) from None
     try:
+        yield
+    finally:
+        lock.release()
+
+
+def publish_build(build: Path, home: Path) -> Published:
+    """Put ``build`` in place as the published warehouse, unless it holds nothing new."""
+    target = published_path(home)
+    with publish_lock(target.parent):
         digest = content_digest(build)
         if target.exists() and content_digest(target) == digest:
             return Published(path=target, changed=False, digest=digest)
         with duckdb.connect(str(build)) as connection:
             connection.execute("CHECKPOINT")
-        _flush(build)
-        build.replace(target)
-        _flush(target.parent)
+        swap_in(build, target, label=build.parent.name)
         return Published(path=target, changed=True, digest=digest)
-    finally:
-        lock.release()
+
+
+def swap_in(built: Path, target: Path, label: str) -> Path:
+    """Move the closed database ``built`` into the versions folder and point ``target`` at it.
+
+    The caller holds the publish lock. Keeps the version ``target`` pointed at before (for
+    `restore_previous` and for a reader that resolved the link just before the swap)."""
+    versions = target.parent / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    _keep_legacy_file(target, versions)
+    stamp = datetime.now(UTC).strftime(STAMP)
+    version = versions / f"{target.stem}-{stamp}-{label}{target.suffix}"
+    _flush(built)
+    built.replace(version)
+    _flush(versions)
+    _point(target, version)
+    _prune(target)
+    return version
+
+
+def restore_previous(home: Path) -> Path:
+    """Point the published warehouse (and its shareable file) back at the version before.
+
+    The current version is withdrawn (moved to ``versions/withdrawn/``), not deleted, so what went
+    wrong can still be looked at by the named analysts."""
+    from cpmds.publish.outputs import PUBLICATION_FILE
+
+    target = published_path(home)
+    with publish_lock(target.parent):
+        current = _current(target)
+        earlier = _versions_of(target, before=current)
+        if current is None or not earlier:
+            raise NothingToRestoreError(
+                f"no earlier published warehouse is kept under {versions_folder(home)}"
+            )
+        restored = earlier[-1]
+        _point(target, restored)
+        _withdraw(current)
+        shareable = target.with_name(PUBLICATION_FILE)
+        run = _label(restored)
+        match = [v for v in _versions_of(shareable) if _label(v) == run]
+        if match and _current(shareable) is not None:
+            withdrawn = _current(shareable)
+            _point(shareable, match[-1])
+            _withdraw(withdrawn)
+        return restored
+
+
+def _current(target: Path) -> Path | None:
+    return target.resolve() if target.is_symlink() else None
+
+
+def _versions_of(target: Path, before: Path | None = None) -> list[Path]:
+    """``target``'s kept versions, oldest first (their names start with a UTC time stamp)."""
+    versions = target.parent / VERSIONS
+    found = sorted(versions.glob(f"{target.stem}-*{target.suffix}"), key=lambda p: p.name)
+    if before is not None:
+        found = [p for p in found if p.name < before.name]
+    return found
+
+
+def _published_at(version: Path) -> datetime:
+    return datetime.strptime(version.stem.split("-", 2)[1], STAMP).replace(tzinfo=UTC)
+
+
+def _label(version: Path) -> str:
+    return version.stem.split("-", 2)[-1]
+
+
+def _point(target: Path, version: Path) -> None:
+    """Swap the link ``target`` to ``version`` in one rename of a new link over the old."""
+    swap = target.with_name(f".{target.name}.swap")
+    swap.unlink(missing_ok=True)
+    swap.symlink_to(version.relative_to(target.parent))
+    swap.replace(target)
+    _flush(target.parent)
+
+
+def _keep_legacy_file(target: Path, versions: Path) -> None:
+    """A home published before versions existed has a plain file: keep it as the first version
+    (a hard link, so the file analysts have open is untouched) before the link replaces it."""
+    if target.is_file() and not target.is_symlink():
+        stamp = datetime.fromtimestamp(target.stat().st_mtime, UTC).strftime(STAMP)
+        legacy = versions / f"{target.stem}-{stamp}-legacy{target.suffix}"
+        if not legacy.exists():
+            os.link(target, legacy)
+
+
+def _prune(target: Path) -> None:
+    """Keep the version published now and the one before it; delete older ones once they have
+    been superseded for a while (a reader may have resolved the link just before a swap)."""
+    current = _current(target)
+    earlier = _versions_of(target, before=current)
+    now = datetime.now(UTC)
+    for old, successor in pairwise(earlier):
+        if (now - _published_at(successor)).total_seconds() > SUPERSEDED_GRACE_SECONDS:
+            old.unlink(missing_ok=True)
+    withdrawn = target.parent / VERSIONS / WITHDRAWN
+    for old in withdrawn.glob(f"{target.stem}-*{target.suffix}") if withdrawn.is_dir() else ():
+        old.unlink(missing_ok=True)
+
+
+def _withdraw(version: Path) -> None:
+    folder = version.parent / WITHDRAWN
+    folder.mkdir(exist_ok=True)
+    version.replace(folder / version.name)
 
 
 def _flush(path: Path) -> None:

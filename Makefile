@@ -7,7 +7,7 @@ RUN := $(UV) run --frozen
 
 SYSTEM_PACKAGES := chromium libreoffice-calc-nogui fonts-dejavu-core
 
-.PHONY: system-packages demo test lint format docs warehouse-docs dbt-parse bench-generate bench-ingest bench-transform sync clean
+.PHONY: system-packages demo test lint format docs warehouse-docs dbt-parse bench bench-generate bench-ingest bench-transform sync clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -47,16 +47,25 @@ lint: sync
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-# The reference docs and the dbt sources, staging models, seeds and vars, all generated from the
-# contract and the indicator catalogue.
+# The reference docs (and raw/README.md's rule-code table) and the dbt sources, staging models,
+# seeds and vars, all generated from the contract, the rules and the indicator catalogue; then the
+# warehouse's documentation page, once `make demo` has published a warehouse to document.
 docs: sync
 	$(RUN) cpmds docs
 	$(RUN) python -m cpmds.transform models
+	@if [ -e .cpmds/demo/warehouse/cpmds.duckdb ]; then $(MAKE) --no-print-directory warehouse-docs; \
+	else echo "No demo warehouse yet: run make demo, then make docs, for .cpmds/demo/docs/warehouse.html"; fi
 
 # The warehouse's documentation (dbt docs: models, columns, tests, lineage) as one HTML page, from
-# the demo's newest build: open .cpmds/demo/docs/warehouse.html in a browser.
+# the demo's published warehouse: open .cpmds/demo/docs/warehouse.html in a browser.
 warehouse-docs: sync dbt-parse
 	$(RUN) python -m cpmds.transform docs --home .cpmds/demo
+
+# `cpmds bench` at a small scale (a few minutes): a cold backfill, a nightly month, a no-change
+# re-run, with each stage's time, rows/s, peak memory and floor; figures in .cpmds/bench/bench.json.
+# The national five-year figures: `uv run cpmds bench --scale 1 --years 5` (docs/performance.md).
+bench: sync dbt-parse
+	$(RUN) cpmds bench --scale 0.05 --years 1 --councils 8 --home .cpmds/bench
 
 bench-generate: sync
 	$(RUN) python benchmarks/bench_generate.py

@@ -1,4 +1,4 @@
-"""The `cpmds` command: every command of interface.md exists; unbuilt ones say so clearly."""
+"""The `cpmds` command: every command of interface.md exists."""
 
 import pytest
 from click.testing import CliRunner
@@ -16,22 +16,6 @@ def test_every_interface_command_exists():
     assert result.exit_code == 0
     for command in INTERFACE_COMMANDS:
         assert f"  {command} " in result.output
-
-
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        ["backfill", "--from", "202401", "--to", "202402"],
-        ["validate", "x.csv"],
-        ["report"],
-        ["ui"],
-        ["bench"],
-    ],
-)
-def test_unbuilt_commands_exit_2_with_a_clear_message(arguments, tmp_path):
-    result = CliRunner().invoke(main, [*arguments], env={"CPMDS_HOME": str(tmp_path)})
-    assert result.exit_code == 2
-    assert "not built yet" in result.output
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,7 @@ DuckDB table of the state store (every column cast to text), every log line and 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
 from pathlib import Path
 
 import dagster as dg
@@ -18,9 +16,8 @@ import duckdb
 import polars as pl
 import pytest
 from dagster._serdes import serialize_value
+from identifiers import births_in, found_in, identifiers_in_input
 
-from cpmds.contract import load_contract
-from cpmds.ingest import Delivery, FileRead, parse_delivery, read_delivery
 from cpmds.pipeline.home import dagster_home
 from cpmds.pipeline.runner import run_load
 from cpmds.publish.atomic import published_path
@@ -28,24 +25,6 @@ from cpmds.settings import Settings
 from cpmds.state import state_path
 from cpmds.synthetic import GenerateOptions, generate
 from cpmds.transform import warehouse_build
-
-CONTRACT = load_contract()
-TOKEN = re.compile(r"[A-Za-z0-9]+")
-POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][0-9A-Z]?\s*[0-9][A-Z]{2}\b")
-
-
-def found_in(text: str, identifiers: set[str]) -> set[str]:
-    """Identifiers in ``text``: whole tokens (CHIs, references), or postcodes however spaced."""
-    candidates = set(TOKEN.findall(text))
-    candidates |= {re.sub(r"\s", "", match) for match in POSTCODE.findall(text.upper())}
-    return candidates & identifiers
-
-
-def births_in(text: str, births: set[str]) -> set[str]:
-    """Dates of birth in ``text``: written with separators anywhere, or as DDMMYYYY only as a whole
-    token (eight digits also occur inside timings and hashes)."""
-    tokens = set(TOKEN.findall(text))
-    return {birth for birth in births if (birth in tokens if birth.isdigit() else birth in text)}
 
 
 @pytest.fixture(scope="module")
@@ -75,51 +54,6 @@ def load(tmp_path_factory):
     assert outcome.exit_code == 0, outcome.describe()
     lines = [record.getMessage() for record in records]
     return settings, lines, outcome.run_id
-
-
-def identifiers_in_input(raw: Path) -> tuple[set[str], set[str]]:
-    """(identifiers: CHIs, child and pupil references, postcodes (without spaces); full dates of
-    birth), each in the forms a partner may write them."""
-    tokens: set[str] = set()
-    births: set[str] = set()
-    for path in sorted(p for p in raw.rglob("*") if p.is_file()):
-        delivery = parse_delivery(path, raw)
-        if not isinstance(delivery, Delivery):
-            continue
-        dataset = CONTRACT.dataset_by_id[delivery.dataset_id]
-        read = read_delivery(path, dataset, delivery.extension)
-        if not isinstance(read, FileRead):
-            continue
-        frame = read.frame
-        for column in dataset.columns:
-            values = [v for v in frame[column.name].drop_nulls().to_list() if v.strip()]
-            if column.identifier == "chi":
-                for value in values:
-                    digits = re.sub(r"[\s-]", "", value)
-                    tokens |= {digits, digits.zfill(10)}
-            elif column.identifier == "child_ref":
-                tokens |= {value.strip() for value in values}
-            elif column.identifier == "postcode":
-                tokens |= {re.sub(r"\s", "", value).upper() for value in values}
-            elif column.identifier == "date_of_birth":
-                for value in values:
-                    births |= _date_spellings(value)
-    # A missing-value token ("NA", "NULL") in an identifier column is not an identifier.
-    missing = {token.upper() for token in CONTRACT.formats.missing_tokens}
-    return {token for token in tokens if token.upper() not in missing}, births
-
-
-def _date_spellings(text: str) -> set[str]:
-    text = text.strip().removesuffix(" 00:00:00")
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-        if day.day == 1:
-            return set()  # a first of the month is what the warehouse keeps, by design
-        return {day.isoformat(), day.strftime("%d/%m/%Y"), day.strftime("%d%m%Y")}
-    return set()
 
 
 def table_texts(settings: Settings) -> dict[str, pl.DataFrame]:

@@ -36,13 +36,15 @@ def warehouse(path: Path) -> Path:
             connection.execute(f"create table marts.{table} as select 1 as id")
         connection.execute("create table marts.fct_registrations as select 'pseudonym' as key")
         connection.execute("create table marts.indicator_values as select 1 as unsuppressed")
+        connection.execute("create schema quality")
+        connection.execute("create table quality.consistency as select 1 as id")
         write_publication_schema(connection, ROWS)
     return path
 
 
 def test_the_publication_file_holds_the_publication_and_dimensions_only(tmp_path):
     source = warehouse(tmp_path / "cpmds.duckdb")
-    target = write_publication_file(source, tmp_path / "cpmds_publication.duckdb")
+    target = write_publication_file(source, tmp_path / "cpmds_publication.duckdb", label="r1")
     with duckdb.connect(str(target), read_only=True) as connection:
         tables = set(
             connection.execute(
@@ -57,6 +59,7 @@ def test_the_publication_file_holds_the_publication_and_dimensions_only(tmp_path
         ("marts.dim_indicator",),
         ("marts.dim_area",),
         ("marts.dim_period",),
+        ("quality.consistency",),
     }
     assert rows == [(12, False), (None, True)]
     assert not list(tmp_path.glob(".*partial"))

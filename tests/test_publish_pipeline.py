@@ -143,6 +143,7 @@ def test_the_publication_file_holds_nothing_restricted(published):
         "marts.dim_indicator",
         "marts.dim_area",
         "marts.dim_period",
+        "quality.consistency",
     }
 
 

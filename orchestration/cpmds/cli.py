@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -18,15 +20,6 @@ PERIOD = click.DateTime(formats=["%Y%m"])
 
 def _period(value) -> int:
     return value.year * 100 + value.month
-
-
-def _not_built(what: str) -> None:
-    click.echo(
-        f"cpmds {what}: not built yet. The loading pipeline arrives in a later release; "
-        "today `cpmds generate --out DIR` writes a synthetic landing zone.",
-        err=True,
-    )
-    sys.exit(EXIT_USAGE)
 
 
 def _report_generated(changed: list[Path], check: bool) -> None:
@@ -91,7 +84,8 @@ def demo(home: Path | None) -> None:
     publication = built.with_name("cpmds_publication.duckdb")
     if publication.exists():
         click.echo(f"Shareable file:    {publication} (disclosure-controlled; nothing restricted)")
-    click.echo("The quality report is not built yet.")
+    if outcome.report is not None:
+        click.echo(f"Quality report:    {outcome.report}")
     sys.exit(outcome.exit_code)
 
 
@@ -151,10 +145,12 @@ def generate(
 @main.command()
 @click.option("--check", is_flag=True, help="Fail if the written docs are out of date.")
 def docs(check: bool) -> None:
-    """Write the contract and indicator reference docs from the contract and catalogue data."""
+    """Write the contract and indicator reference docs from the contract and catalogue data, and
+    the rule-code table in raw/README.md from the rule registry."""
     from cpmds.docs import write_reference_docs
+    from cpmds.rule_table import write_rule_table
 
-    _report_generated(write_reference_docs(check=check), check)
+    _report_generated(write_reference_docs(check=check) + write_rule_table(check=check), check)
 
 
 @main.command()
@@ -169,10 +165,32 @@ def suites(check: bool) -> None:
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--as", "as_path", default=None, help="Check FILE as if it were at this raw/ path.")
-@click.option("--report", default=None, type=click.Path(path_type=Path), help="Error report file.")
-def validate(files, as_path, report) -> None:
-    """A partner's self-check: gates 1 and 2 on FILES, no warehouse."""
-    _not_built("validate")
+@click.option(
+    "--report",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every finding (file, Excel row, column, rule, severity, message) to this "
+    ".xlsx or .csv file.",
+)
+def validate(files: tuple[Path, ...], as_path: str | None, report: Path | None) -> None:
+    """A partner's self-check: gates 1 and 2 on FILES, as the pipeline runs them, before sending.
+
+    Exit status 0 when every file would load whole, 1 when a file would be quarantined or have
+    rows left out, 2 for a usage error.
+    """
+    from cpmds.validate import UsageError, report_format, write_report
+    from cpmds.validate import validate as check_files
+
+    try:
+        if report is not None:
+            report_format(report)
+        validation = check_files(list(files), as_path)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from error
+    click.echo(validation.describe())
+    if report is not None:
+        click.echo(f"Report: {write_report(validation, report)}")
+    sys.exit(validation.exit_code)
 
 
 @main.command()
@@ -197,7 +215,18 @@ def run(raw: Path | None, home: Path | None) -> None:
 @home_option
 def backfill(period_from, period_to, raw: Path | None, home: Path | None) -> None:
     """Re-read the landing zone's files for those periods and rebuild."""
-    _not_built("backfill")
+    from cpmds.pipeline.backfill import Periods, run_backfill
+
+    settings = resolve_settings(raw=raw, home=home)
+    if not settings.raw.is_dir():
+        raise click.UsageError(f"the landing zone {settings.raw} is not a directory")
+    try:
+        periods = Periods(_period(period_from), _period(period_to))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    outcome = run_backfill(settings, periods, progress=True)
+    click.echo(outcome.describe())
+    sys.exit(outcome.exit_code)
 
 
 @main.command()
@@ -215,8 +244,19 @@ def status(home: Path | None, runs: int) -> None:
 @home_option
 @click.option("--port", default=3000, show_default=True, type=int)
 def ui(home: Path | None, port: int) -> None:
-    """Start the Dagster webserver and daemon on 127.0.0.1."""
-    _not_built("ui")
+    """Start the Dagster webserver and daemon on 127.0.0.1 (Ctrl-C stops both)."""
+    from cpmds.ui import serve
+
+    sys.exit(serve(resolve_settings(home=home), port, echo=click.echo))
+
+
+@main.command("restore-previous")
+@home_option
+def restore_previous(home: Path | None) -> None:
+    """Point the published warehouse back at the version published before the current one."""
+    from cpmds.pipeline.restore import restore
+
+    sys.exit(restore(resolve_settings(home=home), echo=click.echo))
 
 
 @main.command("rotate-key")
@@ -239,13 +279,40 @@ def rotate_key(home: Path | None, yes: bool) -> None:
 @home_option
 def report(run_id: str | None, home: Path | None) -> None:
     """Rebuild the quality report of a run."""
-    _not_built("report")
+    from cpmds.report import NoRunError, build_report
+    from cpmds.state.lock import StateStoreBusyError
+
+    settings = resolve_settings(home=home)
+    try:
+        result = build_report(settings.home, run_id)
+    except NoRunError as error:
+        raise click.UsageError(str(error)) from error
+    except StateStoreBusyError as error:  # a run holds the state store: try again after it
+        raise click.ClickException(str(error)) from error
+    click.echo(result.describe())
+    if result.latest is not None:
+        click.echo(f"Latest:         {result.latest}")
 
 
 @main.command()
-@click.option("--scale", default=1.0, type=float)
-@click.option("--years", default=5, type=int)
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.001, 20))
+@click.option("--years", default=5, show_default=True, type=click.IntRange(1, 10))
+@click.option("--councils", default="all", show_default=True, help="'all' or the first N.")
 @home_option
-def bench(scale: float, years: int, home: Path | None) -> None:
-    """The benchmark: prints its figures and writes <home>/bench.json."""
-    _not_built("bench")
+def bench(scale: float, years: int, councils: str, home: Path | None) -> None:
+    """The benchmark: prints its figures and writes <home>/bench.json.
+
+    A national landing zone (or the first N councils) of YEARS statistical years at SCALE, in a
+    scratch folder under the home: a cold full backfill, then one new month on top, then a
+    no-change re-run.
+    """
+    from cpmds.bench.run import BENCH_FILE, run_bench
+    from cpmds.bench.table import print_result
+    from cpmds.pseudonymise import KEY_VARIABLE
+
+    settings = resolve_settings(home=home)
+    # a throw-away key for the scratch homes: the benchmark's data is synthetic
+    os.environ[KEY_VARIABLE] = secrets.token_hex(32)
+    result = run_bench(settings.home, scale=scale, years=years, councils=councils)
+    print_result(result)
+    click.echo(f"Figures: {settings.home / BENCH_FILE}")

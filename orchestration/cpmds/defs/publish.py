@@ -10,6 +10,7 @@ import dagster as dg
 from cpmds.defs.resources import PipelineResource
 from cpmds.gates.marts import check_marts
 from cpmds.pipeline.publish import publication_stage, publish_stage
+from cpmds.pipeline.timing import stage_span
 from cpmds.publish.atomic import published_path
 from cpmds.transform.build import warehouse_build
 
@@ -31,7 +32,8 @@ def gate_marts(context: dg.AssetCheckExecutionContext, pipeline: PipelineResourc
     settings = pipeline.settings
     build = warehouse_build(settings, context.run.run_id)
     previous = published_path(settings.home)
-    result = check_marts(build.path, previous if previous.exists() else None)
+    with stage_span("gate 3"):
+        result = check_marts(build.path, previous if previous.exists() else None)
     failed = list(result.failures)
     errors = list(result.errors)
     table = "\n".join(f"| {o.code} | {o.severity} | {o.failing} | {o.message} |" for o in failed)
@@ -63,7 +65,9 @@ def gate_marts(context: dg.AssetCheckExecutionContext, pipeline: PipelineResourc
     ),
 )
 def publication(context: dg.AssetExecutionContext, pipeline: PipelineResource):
-    summary = publication_stage(pipeline.settings, context.run.run_id)
+    with stage_span("publish") as span:
+        summary = publication_stage(pipeline.settings, context.run.run_id)
+        span.rows = summary.rows
     return dg.MaterializeResult(
         metadata={
             "rows": summary.rows,
@@ -84,7 +88,8 @@ def publication(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     ),
 )
 def published_warehouse(context: dg.AssetExecutionContext, pipeline: PipelineResource):
-    summary = publish_stage(pipeline.settings, context.run.run_id)
+    with stage_span("publish"):
+        summary = publish_stage(pipeline.settings, context.run.run_id)
     metadata = {
         "published": summary.published,
         "warehouse": dg.MetadataValue.path(str(summary.warehouse)),

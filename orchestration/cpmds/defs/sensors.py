@@ -2,7 +2,9 @@
 
 It reads only file names, sizes and modification times (never the state store, which a running
 load holds), and waits until the landing zone has been quiet for a while, so a partner dropping 40
-files at once starts one run, not 40.
+files at once starts one run, not 40. A run it asks for while a load is running waits in the
+instance's run queue (``dagster.yaml``: one run at a time). Stopped until turned on, like the
+nightly schedule (``CPMDS_AUTOMATION``, see :mod:`cpmds.defs.schedules`).
 """
 
 import hashlib
@@ -14,6 +16,7 @@ import dagster as dg
 
 from cpmds.defs.jobs import load_job
 from cpmds.defs.resources import PipelineResource
+from cpmds.defs.schedules import automation_on
 
 QUIET_SECONDS = 60
 
@@ -32,7 +35,14 @@ def landing_zone_fingerprint(raw: Path) -> tuple[str, float]:
     return digest, newest
 
 
-@dg.sensor(job=load_job, minimum_interval_seconds=30, description=__doc__.splitlines()[0])
+@dg.sensor(
+    job=load_job,
+    minimum_interval_seconds=30,
+    description=__doc__.splitlines()[0],
+    default_status=dg.DefaultSensorStatus.RUNNING
+    if automation_on()
+    else dg.DefaultSensorStatus.STOPPED,
+)
 def raw_arrivals(context: dg.SensorEvaluationContext, pipeline: PipelineResource):
     digest, newest = landing_zone_fingerprint(pipeline.settings.raw)
     if newest == 0.0:

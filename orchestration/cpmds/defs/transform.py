@@ -36,6 +36,9 @@ from packaging import version
 from cpmds.contract import load_contract
 from cpmds.defs.ingest import landing_key
 from cpmds.defs.resources import PipelineResource
+from cpmds.pipeline.stages import NOTHING_NEW, finish_stage
+from cpmds.pipeline.timing import stage_span
+from cpmds.pipeline.unchanged import build_fingerprint, nothing_to_build
 from cpmds.state import StateStore
 from cpmds.state.schema import LANDING, QUALITY
 from cpmds.transform import (
@@ -106,12 +109,19 @@ def warehouse(
 ) -> Iterator[Any]:
     """``dbt build`` into this run's warehouse file, from the state store."""
     settings = pipeline.settings
+    if nothing_to_build(settings.home, build_fingerprint(settings.home)):
+        # the same files, key and code as the published warehouse: the build and everything
+        # after it would give the same result, so they are skipped (Dagster skips what depends
+        # on outputs not yielded)
+        context.log.info(f"transform: skipped, {NOTHING_NEW}")
+        finish_stage(settings, context.run.run_id, published=False, why_not=NOTHING_NEW)
+        return
     build = warehouse_build(settings, context.run.run_id)
     build.prepare()
     started = time.monotonic()
     # Read-only for the length of the build: shared with dbt's own read-only ATTACH, and no writer
     # can open the store until dbt has finished with it.
-    with StateStore.open(settings.home, read_only=True):
+    with StateStore.open(settings.home, read_only=True), stage_span("dbt build"):
         with environment_set({**dbt_environment(), **build.environment()}):
             invocation = dbt.cli(
                 BUILD_ARGUMENTS,

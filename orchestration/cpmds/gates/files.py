@@ -17,7 +17,7 @@ import polars as pl
 from cpmds.contract import Contract, Dataset, load_contract
 from cpmds.gates.findings import ROW, Finding, rejection_finding
 from cpmds.gates.registry import Registry, load_rules
-from cpmds.ingest import Delivery, Rejection, parse_delivery
+from cpmds.ingest import Delivery, Rejection, parse_delivery, parse_landing_path
 
 
 def check_file_before_reading(
@@ -40,13 +40,23 @@ def check_delivery_before_reading(
     root: Path,
     contract: Contract | None = None,
     registry: Registry | None = None,
+    name: PurePath | None = None,
 ) -> tuple[Delivery | None, list[Finding]]:
-    """:func:`check_file_before_reading`, with the delivery its path names (None if refused)."""
+    """:func:`check_file_before_reading`, with the delivery its path names (None if refused).
+
+    ``name``, when given, is the landing-zone path (``<partner>/<org>/<file name>``) to judge the
+    file by instead of where it lies (``cpmds validate --as``): the bytes are still read at
+    ``path``.
+    """
     contract = contract or load_contract()
     registry = registry or load_rules()
-    parsed = parse_delivery(path, root, contract)
+    if name is None:
+        parsed = parse_delivery(path, root, contract)
+    else:
+        parsed = parse_landing_path(name, contract)
     if isinstance(parsed, Rejection):
-        if parsed.reason == "bad_file_name" and _only_extension_unsupported(path, contract):
+        named = path if name is None else name
+        if parsed.reason == "bad_file_name" and _only_extension_unsupported(named, contract):
             parsed = Rejection.because("unsupported_extension")
         return None, [rejection_finding(parsed, registry)]
 
@@ -141,7 +151,7 @@ def check_strings_of_files(
     return [check_strings(frame, dataset, contract, registry) for frame in frames]
 
 
-def _only_extension_unsupported(path: Path, contract: Contract) -> bool:
+def _only_extension_unsupported(path: PurePath, contract: Contract) -> bool:
     """Whether the name would follow the grammar with a supported extension."""
     name = PurePath(path).name
     stem, dot, extension = name.rpartition(".")

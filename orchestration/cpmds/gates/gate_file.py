@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import polars as pl
 
@@ -64,8 +64,13 @@ def gate_files(
     contract: Contract | None = None,
     registry: Registry | None = None,
     suites_root: Path = PROJECT_ROOT,
+    names: Sequence[PurePath | None] | None = None,
 ) -> list[FileGate]:
     """Gate 1 over ``paths`` (absolute, or relative to the landing zone ``root``), in order.
+
+    ``names``, when given, has for each path the landing-zone path to judge it by instead of
+    where it lies (None: where it lies), as ``cpmds validate --as`` checks a file before it is
+    renamed.
 
     Each file is read at most once and only after the checks that need no reading pass. The
     header suite runs once per dataset over every file of it that was read. A file the file
@@ -78,10 +83,10 @@ def gate_files(
     reads: list[FileRead | None] = []
     findings: list[list[Finding]] = []
     errors: list[str | None] = []
-    for path in paths:
+    for path, name in zip(paths, names or [None] * len(paths), strict=True):
         delivery, read, found, error = None, None, [], None
         try:
-            delivery, found = check_delivery_before_reading(path, root, contract, registry)
+            delivery, found = check_delivery_before_reading(path, root, contract, registry, name)
             if delivery is not None and not has_errors(found):
                 read, more = _read(path, root, delivery, contract, registry)
                 found += more

@@ -4,7 +4,8 @@
   and writes ``publication.indicator_values`` into the run's warehouse (after gate 3 passed).
 - :func:`publish_stage` copies the quality history into the warehouse, publishes it atomically
   as ``<home>/warehouse/cpmds.duckdb`` (unless nothing changed), writes the shareable
-  ``cpmds_publication.duckdb`` and the CSV export, and closes the run's record.
+  ``cpmds_publication.duckdb``, the CSV export and the accessible workbook
+  (``cpmds_published_<run_id>.xlsx``), and closes the run's record.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 
 import duckdb
 
+from cpmds.pipeline.unchanged import build_fingerprint, remember_build
 from cpmds.publish.atomic import publish_build
+from cpmds.publish.consistency import write_consistency
 from cpmds.publish.outputs import (
     PUBLICATION,
     PUBLICATION_FILE,
@@ -25,9 +28,10 @@ from cpmds.publish.outputs import (
     write_publication_schema,
 )
 from cpmds.publish.suppression import suppress
+from cpmds.publish.workbook import write_workbook
 from cpmds.settings import Settings
 from cpmds.state import StateStore, state_path
-from cpmds.state.schema import QUALITY
+from cpmds.state.schema import KEY_TABLE, QUALITY
 from cpmds.transform.build import warehouse_build
 
 logger = logging.getLogger(__name__)
@@ -66,6 +70,7 @@ def publication_stage(settings: Settings, run_id: str) -> PublicationSummary:
         values = connection.sql("select * from marts.indicator_values").pl()
         published = suppress(values)
         write_publication_schema(connection, published)
+        write_consistency(connection)  # the quality report's cross-partner checks
     counts = published.filter(published["suppressed"])["suppression_reason"].value_counts()
     summary = PublicationSummary(
         rows=published.height,
@@ -83,15 +88,19 @@ def publish_stage(settings: Settings, run_id: str) -> PublishSummary:
     result = publish_build(build.path, settings.home)
     publication = export = None
     if result.changed:
-        publication = write_publication_file(result.path, result.path.with_name(PUBLICATION_FILE))
+        publication = write_publication_file(
+            result.path, result.path.with_name(PUBLICATION_FILE), label=run_id
+        )
         with duckdb.connect(str(result.path), read_only=True) as connection:
             rows = connection.sql(f"select * from {PUBLICATION}.indicator_values").pl()
         export = export_csv(
             rows, settings.home / "exports" / f"publication_indicator_values_{run_id}.csv"
         )
+        write_workbook(publication, settings.home / "exports" / f"cpmds_published_{run_id}.xlsx")
     finish_stage(
         settings, run_id, published=result.changed, why_not=None if result.changed else NOTHING_NEW
     )
+    remember_build(settings.home, build_fingerprint(settings.home))
     summary = PublishSummary(result.changed, result.path, publication, export)
     logger.info(summary.describe())
     return summary
@@ -109,6 +118,13 @@ def _copy_quality(warehouse: Path, home: Path, run_id: str) -> None:
                 f"create or replace table {QUALITY}.{table} as "
                 f"select * from state.{QUALITY}.{table}"
             )
+        # Which key the pseudonyms were made under (its one-way id, not the key): after a key
+        # rotation the warehouse differs from the published one even if no figure does, so it is
+        # published and the old pseudonyms leave the analysts' file.
+        connection.execute(
+            f"create or replace table {QUALITY}.pseudonym_key as "
+            f"select distinct key_id from state.{KEY_TABLE}"
+        )
         connection.execute("detach state")
         connection.execute(
             f"update {QUALITY}.runs set status = 'finished', published = true, "

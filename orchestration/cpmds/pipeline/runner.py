@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from cpmds.pipeline.home import prepare_home
 from cpmds.settings import HOME_VARIABLE, RAW_VARIABLE, Settings
@@ -25,6 +27,7 @@ class RunOutcome:
     failed_checks: tuple[str, ...]
     step_errors: tuple[str, ...] = ()
     published: Path | None = None  # the warehouse this run published, if it published one
+    report: Path | None = None  # the run's quality report, once written
 
     @property
     def exit_code(self) -> int:
@@ -45,8 +48,16 @@ class RunOutcome:
         )
 
 
-def run_load(settings: Settings, progress: bool = False) -> RunOutcome:
-    """Run the load job once over everything new under the landing zone."""
+def run_load(
+    settings: Settings,
+    progress: bool = False,
+    *,
+    job_name: str = "load",
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> RunOutcome:
+    """Run the load job once over everything new under the landing zone (or another job of the
+    code location over the same assets: the backfill, with its own run config)."""
     os.environ["DAGSTER_HOME"] = str(prepare_home(settings))
     os.environ[RAW_VARIABLE] = str(settings.raw)
     os.environ[HOME_VARIABLE] = str(settings.home)
@@ -56,10 +67,13 @@ def run_load(settings: Settings, progress: bool = False) -> RunOutcome:
 
     if progress:
         _show_stage_lines()
-    job = build_definitions(settings).resolve_job_def("load")
+    job = build_definitions(settings).resolve_job_def(job_name)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET_DAGSTER
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET_DAGSTER if run_config is None else run_config,
+            tags=tags,
         )
         # A warning-severity check (say, a dbt test configured to warn) reports and never blocks.
         failed = tuple(
@@ -81,7 +95,27 @@ def run_load(settings: Settings, progress: bool = False) -> RunOutcome:
     )
     if outcome.exit_code != EXIT_PUBLISHED:
         _record_failure(settings, outcome)
-    return outcome
+    return replace(outcome, report=_write_report(settings, outcome.run_id))
+
+
+def _write_report(settings: Settings, run_id: str) -> Path | None:
+    """The run's quality report, published or not (pipeline.md, step 9). A report that cannot be
+    written is logged, not raised: the run's outcome and the published warehouse stand."""
+    from cpmds.report import build_report
+    from cpmds.state import state_path
+
+    if not state_path(settings.home).exists():
+        return None
+    from cpmds.pipeline.timing import stage_span
+
+    try:
+        with stage_span("report"):
+            result = build_report(settings.home, run_id)
+    except Exception as error:  # the report must never undo what the run did
+        logging.getLogger(__name__).error("the quality report was not written: %s", error)
+        return None
+    logging.getLogger("cpmds").info(result.describe())
+    return result.path
 
 
 def _published_by(settings: Settings, run_id: str) -> Path | None:

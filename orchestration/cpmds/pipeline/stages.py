@@ -11,17 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import polars as pl
 
 from cpmds.contract import Dataset, load_contract
-from cpmds.gates import decide, gate_files, gate_rows_batch, load_rules, run_gate_rows
-from cpmds.gates.findings import FILE_ID, ROW, ROW_FAILURE_SCHEMA, Finding
-from cpmds.ingest import normalise_frames
+from cpmds.gates import load_rules
+from cpmds.gates.check import CheckedFiles, FileToCheck, check_files
+from cpmds.gates.findings import FILE_ID, ROW
 from cpmds.land import land
 from cpmds.pipeline.home import prepare_home
 from cpmds.pipeline.summaries import GateSummary, IngestSummary, LandSummary
+from cpmds.pipeline.timing import stage_span
 from cpmds.pseudonymise import ProtectedFrame, Pseudonymiser
 from cpmds.settings import Settings
 from cpmds.state import FileDecision, FileRecord, GateResult, StateStore
@@ -51,7 +52,9 @@ def land_stage(settings: Settings, run_id: str) -> LandSummary:
                 )
         if not any(run.run_id == run_id for run in earlier):
             store.begin_run(run_id, _now())
-        result = land(settings.raw, store, run_id, _now())
+        with stage_span("land") as span:
+            result = land(settings.raw, store, run_id, _now())
+            span.rows = result.new_files
     summary = LandSummary(
         new_files=result.new_files,
         pending=result.pending_files,
@@ -166,80 +169,74 @@ def _ingest_chunk(
     run_id: str,
     tally: _Tally,
 ) -> None:
-    registry = load_rules()
-    gates = gate_files([settings.raw / record.path for record in chunk], settings.raw)
+    checked = check_files(
+        [FileToCheck(record.file_id, settings.raw / record.path) for record in chunk],
+        settings.raw,
+        registry=load_rules(),
+    )
     decisions: list[FileDecision] = []
-    failures: list[pl.DataFrame] = []
-    passed: list[tuple[FileRecord, pl.DataFrame]] = []
-    for record, gate in zip(chunk, gates, strict=True):
-        if gate.error is not None:
+    senders: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for record, verdict in zip(chunk, checked.verdicts, strict=True):
+        if verdict.status == "undecided":
             tally.undecided += 1
-            logger.error("%s: could not be decided (%s); left pending", record.path, gate.error)
+            logger.error(
+                "%s: could not be decided (%s); left pending", record.path, verdict.gate.error
+            )
             continue
-        failures.append(_finding_rows(record.file_id, gate.findings))
-        if not gate.passed:
-            codes = sorted({finding.rule for finding in gate.findings if finding.is_error})
-            tally.file_rules.update(codes)
+        if not verdict.passed_gate_file:
+            assert verdict.reason is not None
+            tally.file_rules.update(verdict.reason.split(", "))
             tally.quarantined_file += 1
-            decisions.append(FileDecision(record.file_id, "quarantined", ", ".join(codes)))
+            decisions.append(FileDecision(record.file_id, "quarantined", verdict.reason))
             continue
-        assert gate.read is not None
-        tally.file_rules.update(finding.rule for finding in gate.findings)
-        passed.append((record, gate.read.frame))
+        tally.file_rules.update(finding.rule for finding in verdict.gate.findings)
+        tally.rows_failed += verdict.error_rows
+        tally.rows_warned += verdict.warning_rows
+        counts = {
+            "rows": verdict.rows,
+            "error_rows": verdict.error_rows,
+            "warning_rows": verdict.warning_rows,
+        }
+        if verdict.status == "quarantined":
+            tally.quarantined_rows += 1
+            decisions.append(FileDecision(record.file_id, "quarantined", verdict.reason, **counts))
+            continue
+        delivery = record.delivery()
+        assert delivery is not None
+        senders[(delivery.partner, delivery.org)].append(record.file_id)
+        tally.loaded += 1
+        decisions.append(FileDecision(record.file_id, "loaded", None, **counts))
 
-    if passed:
-        typed = normalise_frames(
-            [(frame, _submission_date(record)) for record, frame in passed], dataset
+    batch = checked.batches.get(dataset.id)
+    with stage_span("ingest", rows=batch.height if batch is not None else 0):
+        _write_loaded(
+            store, dataset, checked, batch, senders, decisions, pseudonymiser, run_id, tally
         )
-        batch, typing = gate_rows_batch(
-            [
-                (record.file_id, _submission_date(record), normalised)
-                for (record, _), normalised in zip(passed, typed, strict=True)
-            ]
-        )
-        row_failures = run_gate_rows(dataset, batch, typing, registry=registry)
-        failures.append(row_failures)
+
+
+def _write_loaded(
+    store: StateStore,
+    dataset: Dataset,
+    checked: CheckedFiles,
+    batch: pl.DataFrame | None,
+    senders: dict[tuple[str, str], list[int]],
+    decisions: list[FileDecision],
+    pseudonymiser: Pseudonymiser,
+    run_id: str,
+    tally: _Tally,
+) -> None:
+    """Pseudonymise and write the loaded files' good rows; record every file's decision."""
+    if batch is not None:
+        row_failures = checked.row_failures[dataset.id]
         tally.rows_checked += batch.height
         tally.row_rules.update(row_failures["rule"].to_list())
-        verdicts = decide(
-            {
-                record.file_id: normalised.frame.height
-                for (record, _), normalised in zip(passed, typed, strict=True)
-            },
-            row_failures,
-            registry=registry,
-        )
-        senders: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for (record, _), verdict in zip(
-            passed, verdicts.sort(FILE_ID).iter_rows(named=True), strict=True
-        ):
-            assert verdict[FILE_ID] == record.file_id
-            tally.rows_failed += verdict["error_rows"]
-            tally.rows_warned += verdict["warning_rows"]
-            counts = {
-                "rows": verdict["rows"],
-                "error_rows": verdict["error_rows"],
-                "warning_rows": verdict["warning_rows"],
-            }
-            if verdict["quarantined"]:
-                tally.quarantined_rows += 1
-                decisions.append(
-                    FileDecision(record.file_id, "quarantined", verdict["rule"], **counts)
-                )
-                continue
-            delivery = record.delivery()
-            assert delivery is not None
-            senders[(delivery.partner, delivery.org)].append(record.file_id)
-            tally.loaded += 1
-            decisions.append(FileDecision(record.file_id, "loaded", None, **counts))
         protected = _protect_loaded(batch, row_failures, senders, dataset, pseudonymiser)
         tally.rows_loaded += sum(frame.height for frame in protected.values())
         store.write_landing(dataset.id, protected)
 
     store.update_files(decisions, run_id=run_id)
-    failures = [frame for frame in failures if frame.height]
-    if failures:
-        store.record_row_failures(_failure_records(failures, dataset, run_id))
+    if checked.failures.height:
+        store.record_row_failures(_failure_records([checked.failures], dataset, run_id))
 
 
 def _protect_loaded(
@@ -266,29 +263,6 @@ def _protect_loaded(
         rows = good if len(senders) == 1 else good.filter(pl.col(FILE_ID).is_in(ids))
         protected.update(pseudonymiser.protect_files(rows, FILE_ID, ids, dataset, partner, org))
     return protected
-
-
-def _submission_date(record: FileRecord) -> dt.date:
-    assert record.submission is not None
-    return record.submission.date()
-
-
-def _finding_rows(file_id: int, findings: Iterable[Finding]) -> pl.DataFrame:
-    """Gate 1 findings as row failures: the header row (1) for a column's, else the whole file."""
-    rows = [
-        {
-            FILE_ID: file_id,
-            ROW: finding.row
-            if finding.row is not None
-            else (1 if finding.column or finding.position else None),
-            "column": finding.column,
-            "rule": finding.rule,
-            "severity": finding.severity,
-            "message": finding.message,
-        }
-        for finding in findings
-    ]
-    return pl.DataFrame(rows, schema=ROW_FAILURE_SCHEMA)
 
 
 def _failure_records(frames: list[pl.DataFrame], dataset: Dataset, run_id: str) -> pl.DataFrame:

@@ -43,6 +43,12 @@ STAMP = "%Y%m%dT%H%M%S%fZ"
 SUPERSEDED_GRACE_SECONDS = 60
 # The tables whose content decides whether a build is new: ordered, run id left out.
 CONTENT_QUERIES = ("select * exclude (run_id) from marts.indicator_values order by all",)
+# ... and those a warehouse may lack (published before they existed): it then differs from a build
+# that has them.
+OPTIONAL_CONTENT_QUERIES = (
+    "select * from quality.consistency order by all",
+    "select * from quality.pseudonym_key order by all",
+)
 
 
 class PublishBusyError(RuntimeError):
@@ -68,12 +74,22 @@ def versions_folder(home: Path) -> Path:
     return home / "warehouse" / VERSIONS
 
 
-def content_digest(path: Path, queries: tuple[str, ...] = CONTENT_QUERIES) -> str:
+def content_digest(
+    path: Path,
+    queries: tuple[str, ...] = CONTENT_QUERIES,
+    optional: tuple[str, ...] = OPTIONAL_CONTENT_QUERIES,
+) -> str:
     """SHA-256 of the warehouse's published content, in a fixed order (``run_id`` aside)."""
     digest = hashlib.sha256()
     with duckdb.connect(str(path), read_only=True) as connection:
-        for query in queries:
-            cursor = connection.execute(query)
+        for query in (*queries, *optional):
+            try:
+                cursor = connection.execute(query)
+            except duckdb.CatalogException as missing:
+                if query not in optional:
+                    raise
+                digest.update(f"missing: {missing}".encode())
+                continue
             while batch := cursor.fetchmany(10_000):
                 for row in batch:
                     digest.update(repr(row).encode("utf-8"))

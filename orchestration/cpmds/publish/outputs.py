@@ -21,9 +21,17 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cpmds.publish.atomic import publish_lock, swap_in
+
 PUBLICATION = "publication"
 PUBLICATION_FILE = "cpmds_publication.duckdb"
-SHAREABLE_TABLES = ("marts.dim_indicator", "marts.dim_area", "marts.dim_period")
+# The dimensions, the catalogue and the disclosure-controlled quality aggregates (interface.md).
+SHAREABLE_TABLES = (
+    "marts.dim_indicator",
+    "marts.dim_area",
+    "marts.dim_period",
+    "quality.consistency",
+)
 SUPPRESSED_MARK = "*"
 NUMBERS = ("numerator", "denominator", "value", "ci_lower", "ci_upper", "n_children")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -47,13 +55,14 @@ def write_publication_schema(connection: duckdb.DuckDBPyConnection, rows: pl.Dat
     )
 
 
-def write_publication_file(warehouse: Path, target: Path) -> Path:
-    """The shareable file: the publication schema and the dimensions, nothing restricted."""
+def write_publication_file(warehouse: Path, target: Path, label: str) -> Path:
+    """The shareable file: the publication schema and the dimensions, nothing restricted,
+    published like the warehouse (a new version, then the link swapped; ``label`` names it)."""
     hidden = target.with_name(f".{target.name}.partial")
     hidden.unlink(missing_ok=True)
     with duckdb.connect(str(hidden)) as connection:
         connection.execute(f"attach '{_quoted(warehouse)}' as source (read_only)")
-        for schema in (PUBLICATION, "marts"):
+        for schema in (PUBLICATION, "marts", "quality"):
             connection.execute(f"create schema {schema}")
         connection.execute(
             f"create table {PUBLICATION}.indicator_values as "
@@ -63,7 +72,8 @@ def write_publication_file(warehouse: Path, target: Path) -> Path:
             connection.execute(f"create table {table} as select * from source.{table}")
         connection.execute("detach source")
         connection.execute("checkpoint")
-    hidden.replace(target)
+    with publish_lock(target.parent):
+        swap_in(hidden, target, label=label)
     return target
 
 

@@ -187,6 +187,13 @@ def _primary(rows: pl.DataFrame) -> np.ndarray:
     return rows.select(rule.fill_null(False))[:, 0].to_numpy().astype(bool)
 
 
+def primary_suppressed(rows: pl.DataFrame) -> pl.Series:
+    """The primary rule alone, for aggregates published outside ``indicator_values`` (the quality
+    report's consistency checks): ``rows`` has ``unit``, ``numerator``, ``denominator`` and
+    ``n_children``; true where a row is disclosive."""
+    return pl.Series("suppressed", _primary(rows), dtype=pl.Boolean)
+
+
 def _size(rows: pl.DataFrame, catalogue: Catalogue) -> np.ndarray:
     """A cell's size as a secondary candidate (non-zero when above 0; -1, never chosen, when
     unknown): ``n_children`` where set; the denominator where it counts what the cell is about (a

@@ -8,6 +8,7 @@ run killed at any point leaves the store as it was before that change. Values fr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
@@ -552,6 +553,19 @@ class StateStore:
                 "rotating the key, rebuild them (`cpmds rotate-key` does; or reset the state "
                 "store for a rebuild and run again)"
             )
+
+    def build_inputs_digest(self) -> str:
+        """A digest of what the landing tables hold: the load log (they are keyed by its files and
+        change only with it) and the key their pseudonyms were made under."""
+        digest = hashlib.sha256()
+        for query in (
+            f"SELECT * FROM {QUALITY}.load_log ORDER BY file_id",
+            f"SELECT * FROM {KEY_TABLE} ORDER BY ALL",
+        ):
+            cursor = self._con.execute(query)
+            while batch := cursor.fetchmany(10_000):
+                digest.update(repr(batch).encode("utf-8"))
+        return digest.hexdigest()
 
     def landing_frame(self, dataset_id: str, *, current_only: bool = True) -> pl.DataFrame:
         """A landing table's rows (of current files only, by default), by file and row."""

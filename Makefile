@@ -41,7 +41,7 @@ system-packages:
 test: sync dbt-parse system-packages
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) pytest
+	$(RUN) pytest -n 2 --dist loadfile
 
 lint: sync
 	$(RUN) ruff check --fix .

@@ -9,6 +9,7 @@ once, and the ``dbt_manifest`` fixture hands its path to the tests that read it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ from cpmds.transform import prepare_manifest
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Most tests re-run unchanged zones to inject faults and expect a build; the no-change skip
+    # has its own tests, which lift this.
+    os.environ["CPMDS_ALWAYS_BUILD"] = "1"
     # dagster-dbt imports sqlglot's Rust tokenizer, which warns that it is deprecated upstream.
     # Two deprecation warnings from inside dagster-dbt, not from anything this project calls:
     # sqlglot's Rust tokenizer, deprecated upstream, and dagster-dbt's own use of context.op.

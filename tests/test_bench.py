@@ -11,7 +11,8 @@ from cpmds.cli import main
 from cpmds.pipeline.timing import STAGES
 
 
-def test_the_bench_writes_every_stage_with_a_positive_figure(tmp_path):
+def test_the_bench_writes_every_stage_with_a_positive_figure(tmp_path, monkeypatch):
+    monkeypatch.delenv("CPMDS_ALWAYS_BUILD", raising=False)
     home = tmp_path / "home"
     result = CliRunner().invoke(
         main,

@@ -40,7 +40,8 @@ def last_run(settings: Settings):
         return store.last_runs(1)[0]
 
 
-def test_a_rerun_over_the_same_files_builds_nothing_and_publishes_nothing(loaded):
+def test_a_rerun_over_the_same_files_builds_nothing_and_publishes_nothing(loaded, monkeypatch):
+    monkeypatch.delenv("CPMDS_ALWAYS_BUILD", raising=False)
     before = published_path(loaded.home).resolve()
     again = run_load(loaded)
     assert again.exit_code == 0 and again.published is None

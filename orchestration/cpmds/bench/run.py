@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
-from cpmds.bench.floors import copy_floor, read_floor
+from cpmds.bench.floors import copy_floor, csv_files, read_floor
 from cpmds.bench.memory import MemorySampler
 from cpmds.pipeline.timing import SPANS, STAGES
 from cpmds.settings import Settings
@@ -175,8 +175,6 @@ def _hold_back_last_month(raw: Path, aside: Path) -> list[tuple[Path, Path]]:
 
 
 def _measure(name: str, settings: Settings, run_load, progress: bool) -> Scenario:
-    from cpmds.bench.floors import csv_files
-
     SPANS.clear()
     with MemorySampler() as sampler:
         started = time.perf_counter()

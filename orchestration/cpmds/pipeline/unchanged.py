@@ -66,10 +66,11 @@ def nothing_to_build(home: Path, fingerprint: str) -> bool:
     if os.environ.get(ALWAYS_BUILD_VARIABLE):  # tests that rebuild an unchanged zone on purpose
         return False
     path = _record_path(home)
-    if not path.is_file() or _published_version(home) is None:
+    published = _published_version(home)
+    if not path.is_file() or published is None:
         return False
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return record == {"fingerprint": fingerprint, "published_version": _published_version(home)}
+    return record == {"fingerprint": fingerprint, "published_version": published}

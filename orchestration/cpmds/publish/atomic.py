@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from cpmds.state.digest import update_with_rows
 from cpmds.state.lock import StoreLock
 from cpmds.state.store import StateStoreBusyError
 
@@ -84,16 +85,11 @@ def content_digest(
     with duckdb.connect(str(path), read_only=True) as connection:
         for query in (*queries, *optional):
             try:
-                cursor = connection.execute(query)
+                update_with_rows(digest, connection, query)
             except duckdb.CatalogException as missing:
                 if query not in optional:
                     raise
                 digest.update(f"missing: {missing}".encode())
-                continue
-            while batch := cursor.fetchmany(10_000):
-                for row in batch:
-                    digest.update(repr(row).encode("utf-8"))
-                    digest.update(b"\n")
     return digest.hexdigest()
 
 
@@ -166,10 +162,10 @@ def restore_previous(home: Path) -> Path:
         shareable = target.with_name(PUBLICATION_FILE)
         run = _label(restored)
         match = [v for v in _versions_of(shareable) if _label(v) == run]
-        if match and _current(shareable) is not None:
-            withdrawn = _current(shareable)
+        shared_now = _current(shareable)
+        if match and shared_now is not None:
             _point(shareable, match[-1])
-            _withdraw(withdrawn)
+            _withdraw(shared_now)
         return restored
 
 

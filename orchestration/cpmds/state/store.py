@@ -24,6 +24,7 @@ import polars as pl
 from cpmds.contract import Contract, Dataset, load_contract
 from cpmds.ingest.read import ROW_COLUMN
 from cpmds.pseudonymise import ProtectedFrame, assert_protected, protected_schema
+from cpmds.state.digest import update_with_rows
 from cpmds.state.lock import StateStoreBusyError, StoreLock
 from cpmds.state.records import (
     DecidedStatus,
@@ -562,9 +563,7 @@ class StateStore:
             f"SELECT * FROM {QUALITY}.load_log ORDER BY file_id",
             f"SELECT * FROM {KEY_TABLE} ORDER BY ALL",
         ):
-            cursor = self._con.execute(query)
-            while batch := cursor.fetchmany(10_000):
-                digest.update(repr(batch).encode("utf-8"))
+            update_with_rows(digest, self._con, query)
         return digest.hexdigest()
 
     def landing_frame(self, dataset_id: str, *, current_only: bool = True) -> pl.DataFrame:

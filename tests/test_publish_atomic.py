@@ -120,9 +120,16 @@ def test_the_published_path_links_to_a_version_and_the_one_before_is_kept(tmp_pa
     for run, count in (("r1", 5), ("r2", 6), ("r3", 7)):
         publish_build(make_build(tmp_path / run / "cpmds.duckdb", [("MDS01", count)], run), home)
     target = published_path(home)
-    assert target.is_symlink() and target.resolve().parent == versions_folder(home).resolve()
-    kept = sorted(p.name.rsplit("-", 1)[-1] for p in versions_folder(home).glob("cpmds-*"))
-    assert kept == ["r2.duckdb", "r3.duckdb"]  # the one published now and the one before
+    assert target.is_symlink()
+    assert target.resolve().parent.parent == versions_folder(home).resolve()
+    kept = sorted(p.parent.name.rsplit("-", 1)[-1] for p in versions_folder(home).glob("*/*"))
+    assert kept == ["r2", "r3"]  # the one published now and the one before
+    with duckdb.connect(str(target), read_only=True) as connection:
+        # the catalog is named after the file DuckDB opened: the same name in every version
+        catalogs = connection.execute(
+            "select database_name from duckdb_databases() where not internal"
+        ).fetchall()
+    assert catalogs == [("cpmds",)]
     assert numerators(target) == [(7,)]
 
 
@@ -133,9 +140,10 @@ def test_restore_previous_points_back_and_withdraws_the_bad_version(tmp_path):
         restore_previous(home)
     publish_build(make_build(tmp_path / "r2" / "cpmds.duckdb", [("MDS01", 9)], "r2"), home)
     restored = restore_previous(home)
-    assert restored.name.endswith("-r1.duckdb")
+    assert restored.name == "cpmds.duckdb" and restored.parent.name.endswith("-r1")
     assert numerators(published_path(home)) == [(5,)]
-    assert [p.name[-9:] for p in (versions_folder(home) / "withdrawn").iterdir()] == ["r2.duckdb"]
+    withdrawn = [p.parent.name[-2:] for p in (versions_folder(home) / "withdrawn").glob("*/*")]
+    assert withdrawn == ["r2"]
     # the next run publishes as usual on top of the restored version
     publish_build(make_build(tmp_path / "r3" / "cpmds.duckdb", [("MDS01", 6)], "r3"), home)
     assert numerators(published_path(home)) == [(6,)]

@@ -1,8 +1,9 @@
 """Publishing a run's warehouse as the file analysts open, atomically (pipeline.md, step 8).
 
 The run built ``<home>/warehouse/build/<run id>/cpmds.duckdb`` in a folder of its own. Publishing
-checkpoints and closes it, moves it to ``<home>/warehouse/versions/`` under a name of its own, and
-then swaps the symlink ``<home>/warehouse/cpmds.duckdb`` to point at it in one ``rename``.
+checkpoints and closes it, moves it into a folder of its own under ``<home>/warehouse/versions/``
+(keeping the file's name, which DuckDB names the catalog after), and then swaps the symlink
+``<home>/warehouse/cpmds.duckdb`` to point at it in one ``rename``.
 
 Why a symlink rather than renaming the file itself over the old one: DuckDB opens a database path
 several times while connecting (once for the header, again for the blocks), so a connection that
@@ -124,17 +125,23 @@ def publish_build(build: Path, home: Path) -> Published:
 
 
 def swap_in(built: Path, target: Path, label: str) -> Path:
-    """Move the closed database ``built`` into the versions folder and point ``target`` at it.
+    """Move the closed database ``built`` into a versions folder of its own and point ``target``
+    at it.
 
-    The caller holds the publish lock. Keeps the version ``target`` pointed at before (for
+    The version keeps ``target``'s file name (``versions/<UTC stamp>-<label>/cpmds.duckdb``):
+    DuckDB names a database's catalog after the file it opened, the link's target, so analysts'
+    qualified names (``cpmds.marts...``) stay the same from one publication to the next. The
+    caller holds the publish lock. Keeps the version ``target`` pointed at before (for
     `restore_previous` and for a reader that resolved the link just before the swap)."""
     versions = target.parent / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     _keep_legacy_file(target, versions)
-    stamp = datetime.now(UTC).strftime(STAMP)
-    version = versions / f"{target.stem}-{stamp}-{label}{target.suffix}"
+    folder = versions / f"{datetime.now(UTC).strftime(STAMP)}-{label}"
+    folder.mkdir()
+    version = folder / target.name
     _flush(built)
     built.replace(version)
+    _flush(folder)
     _flush(versions)
     _point(target, version)
     _prune(target)
@@ -174,20 +181,21 @@ def _current(target: Path) -> Path | None:
 
 
 def _versions_of(target: Path, before: Path | None = None) -> list[Path]:
-    """``target``'s kept versions, oldest first (their names start with a UTC time stamp)."""
+    """``target``'s kept versions, oldest first (their folders' names start with a UTC stamp)."""
     versions = target.parent / VERSIONS
-    found = sorted(versions.glob(f"{target.stem}-*{target.suffix}"), key=lambda p: p.name)
+    found = sorted(versions.glob(f"*/{target.name}"), key=lambda p: p.parent.name)
+    found = [p for p in found if p.parent.name != WITHDRAWN]
     if before is not None:
-        found = [p for p in found if p.name < before.name]
+        found = [p for p in found if p.parent.name < before.parent.name]
     return found
 
 
 def _published_at(version: Path) -> datetime:
-    return datetime.strptime(version.stem.split("-", 2)[1], STAMP).replace(tzinfo=UTC)
+    return datetime.strptime(version.parent.name.split("-", 1)[0], STAMP).replace(tzinfo=UTC)
 
 
 def _label(version: Path) -> str:
-    return version.stem.split("-", 2)[-1]
+    return version.parent.name.split("-", 1)[1]
 
 
 def _point(target: Path, version: Path) -> None:
@@ -204,8 +212,9 @@ def _keep_legacy_file(target: Path, versions: Path) -> None:
     (a hard link, so the file analysts have open is untouched) before the link replaces it."""
     if target.is_file() and not target.is_symlink():
         stamp = datetime.fromtimestamp(target.stat().st_mtime, UTC).strftime(STAMP)
-        legacy = versions / f"{target.stem}-{stamp}-legacy{target.suffix}"
+        legacy = versions / f"{stamp}-legacy" / target.name
         if not legacy.exists():
+            legacy.parent.mkdir(exist_ok=True)
             os.link(target, legacy)
 
 
@@ -217,16 +226,24 @@ def _prune(target: Path) -> None:
     now = datetime.now(UTC)
     for old, successor in pairwise(earlier):
         if (now - _published_at(successor)).total_seconds() > SUPERSEDED_GRACE_SECONDS:
-            old.unlink(missing_ok=True)
-    withdrawn = target.parent / VERSIONS / WITHDRAWN
-    for old in withdrawn.glob(f"{target.stem}-*{target.suffix}") if withdrawn.is_dir() else ():
-        old.unlink(missing_ok=True)
+            _delete(old)
+    for old in (target.parent / VERSIONS / WITHDRAWN).glob(f"*/{target.name}"):
+        _delete(old)
+
+
+def _delete(version: Path) -> None:
+    """Remove a version, and its folder once nothing else of that run is in it."""
+    version.unlink(missing_ok=True)
+    if not any(version.parent.iterdir()):
+        version.parent.rmdir()
 
 
 def _withdraw(version: Path) -> None:
-    folder = version.parent / WITHDRAWN
-    folder.mkdir(exist_ok=True)
+    folder = version.parent.parent / WITHDRAWN / version.parent.name
+    folder.mkdir(parents=True, exist_ok=True)
     version.replace(folder / version.name)
+    if not any(version.parent.iterdir()):
+        version.parent.rmdir()
 
 
 def _flush(path: Path) -> None:

@@ -158,7 +158,7 @@ def restore_previous(home: Path) -> Path:
     target = published_path(home)
     with publish_lock(target.parent):
         current = _current(target)
-        earlier = _versions_of(target, before=current)
+        earlier = kept_versions(target, before=current)
         if current is None or not earlier:
             raise NothingToRestoreError(
                 f"no earlier published warehouse is kept under {versions_folder(home)}"
@@ -167,8 +167,8 @@ def restore_previous(home: Path) -> Path:
         _point(target, restored)
         _withdraw(current)
         shareable = target.with_name(PUBLICATION_FILE)
-        run = _label(restored)
-        match = [v for v in _versions_of(shareable) if _label(v) == run]
+        run = version_run(restored)
+        match = [v for v in kept_versions(shareable) if version_run(v) == run]
         shared_now = _current(shareable)
         if match and shared_now is not None:
             _point(shareable, match[-1])
@@ -180,7 +180,7 @@ def _current(target: Path) -> Path | None:
     return target.resolve() if target.is_symlink() else None
 
 
-def _versions_of(target: Path, before: Path | None = None) -> list[Path]:
+def kept_versions(target: Path, before: Path | None = None) -> list[Path]:
     """``target``'s kept versions, oldest first (their folders' names start with a UTC stamp)."""
     versions = target.parent / VERSIONS
     found = sorted(versions.glob(f"*/{target.name}"), key=lambda p: p.parent.name)
@@ -194,7 +194,8 @@ def _published_at(version: Path) -> datetime:
     return datetime.strptime(version.parent.name.split("-", 1)[0], STAMP).replace(tzinfo=UTC)
 
 
-def _label(version: Path) -> str:
+def version_run(version: Path) -> str:
+    """The run (or ``legacy``) that published a kept version."""
     return version.parent.name.split("-", 1)[1]
 
 
@@ -222,7 +223,7 @@ def _prune(target: Path) -> None:
     """Keep the version published now and the one before it; delete older ones once they have
     been superseded for a while (a reader may have resolved the link just before a swap)."""
     current = _current(target)
-    earlier = _versions_of(target, before=current)
+    earlier = kept_versions(target, before=current)
     now = datetime.now(UTC)
     for old, successor in pairwise(earlier):
         if (now - _published_at(successor)).total_seconds() > SUPERSEDED_GRACE_SECONDS:

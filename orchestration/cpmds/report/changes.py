@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 
 from cpmds.catalogue import INDICATOR_VALUE_KEY
-from cpmds.report.sources import publication_versions, version_run
+from cpmds.publish.atomic import version_run
+from cpmds.report.sources import publication_versions
 
 LARGEST_REVISIONS = 15
 

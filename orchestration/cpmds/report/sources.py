@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from cpmds.publish.atomic import published_path, versions_folder
+from cpmds.publish.atomic import kept_versions, published_path
 from cpmds.publish.outputs import PUBLICATION_FILE
 from cpmds.state import StateStore, state_path
 
@@ -31,15 +31,8 @@ def publication_file(home: Path) -> Path:
 
 
 def publication_versions(home: Path) -> list[Path]:
-    """The kept versions of the publication file, oldest first (names start with a UTC stamp)."""
-    stem, suffix = Path(PUBLICATION_FILE).stem, Path(PUBLICATION_FILE).suffix
-    folder = versions_folder(home)
-    return sorted(folder.glob(f"{stem}-*{suffix}"), key=lambda path: path.name)
-
-
-def version_run(version: Path) -> str:
-    """The run that wrote a kept version (its label: ``<stem>-<stamp>-<run id>``)."""
-    return version.stem.split("-", 2)[-1]
+    """The kept versions of the publication file, oldest first."""
+    return kept_versions(publication_file(home))
 
 
 @dataclass

@@ -196,13 +196,21 @@ def validate(files: tuple[Path, ...], as_path: str | None, report: Path | None) 
 @main.command()
 @raw_option
 @home_option
-def run(raw: Path | None, home: Path | None) -> None:
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Build the warehouse from nothing rather than from the last published build.",
+)
+def run(raw: Path | None, home: Path | None, full_refresh: bool) -> None:
     """One full load of everything new under the landing zone."""
+    from cpmds.pipeline.incremental import FULL_REFRESH_VARIABLE
     from cpmds.pipeline.runner import run_load
 
     settings = resolve_settings(raw=raw, home=home)
     if not settings.raw.is_dir():
         raise click.UsageError(f"the landing zone {settings.raw} is not a directory")
+    if full_refresh:
+        os.environ[FULL_REFRESH_VARIABLE] = "1"
     outcome = run_load(settings, progress=True)
     click.echo(outcome.describe())
     sys.exit(outcome.exit_code)

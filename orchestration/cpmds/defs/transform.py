@@ -8,7 +8,8 @@ store. Models are keyed by their schema and name (``staging/stg_sw__registration
 by their folder (the seeds, reference data and the catalogue, as ``reference``); dbt data tests
 are asset checks.
 
-``dbt build`` writes the run's own warehouse file (:mod:`cpmds.transform.build`) and reads the state
+``dbt build`` writes the run's own warehouse file (:mod:`cpmds.transform.build`), starting from a
+copy of the published one when it may (:mod:`cpmds.pipeline.incremental`), and reads the state
 store attached read-only. The store is held open read-only here for the length of the build, so
 no writer (another run, ``cpmds rotate-key``) can start while dbt reads it.
 """
@@ -36,6 +37,7 @@ from packaging import version
 from cpmds.contract import load_contract
 from cpmds.defs.ingest import landing_key
 from cpmds.defs.resources import PipelineResource
+from cpmds.pipeline.incremental import start_build
 from cpmds.pipeline.stages import NOTHING_NEW, finish_stage
 from cpmds.pipeline.timing import stage_span
 from cpmds.pipeline.unchanged import build_fingerprint, nothing_to_build
@@ -118,6 +120,9 @@ def warehouse(
         return
     build = warehouse_build(settings, context.run.run_id)
     build.prepare()
+    start = start_build(settings.home, build.path)
+    logger.info(start.describe())
+    context.log.info(start.describe())
     started = time.monotonic()
     # Read-only for the length of the build: shared with dbt's own read-only ATTACH, and no writer
     # can open the store until dbt has finished with it.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cpmds.pipeline.load_lock import holding_load_lock
+from cpmds.pipeline.unchanged import forget_build
 from cpmds.publish.atomic import (
     NothingToRestoreError,
     PublishBusyError,
@@ -27,6 +28,9 @@ def restore(settings: Settings, echo: Callable[[str], None]) -> int:
     with holding_load_lock(settings.home, "restore-previous", on_wait=echo):
         try:
             restored = restore_previous(settings.home)
+            # the record describes the version just withdrawn: the next run neither skips its
+            # build nor starts it from the restored version on its word
+            forget_build(settings.home)
         except (NothingToRestoreError, PublishBusyError) as error:
             echo(f"Nothing restored: {error}.")
             return EXIT_NOT_RESTORED

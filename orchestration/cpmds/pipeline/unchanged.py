@@ -7,6 +7,9 @@ change with it), the pseudonymisation key the landing tables were written under,
 fingerprint. After a run passed every gate (published or not), the fingerprint is kept beside
 the published warehouse with the version it points at; a later run with the same fingerprint and
 the same published version skips the build, and everything after it, as nothing could change.
+
+The record also keeps the digest of the code that built the published version, which decides
+whether the next build may start from it (:mod:`cpmds.pipeline.incremental`).
 """
 
 from __future__ import annotations
@@ -49,28 +52,57 @@ def _record_path(home: Path) -> Path:
 
 
 def _published_version(home: Path) -> str | None:
+    """The published version's folder (``versions/<stamp>-<run>/``), which names it."""
     target = published_path(home)
-    return target.resolve().name if target.is_symlink() else None
+    return target.resolve().parent.name if target.is_symlink() else None
 
 
-def remember_build(home: Path, fingerprint: str) -> None:
-    """After a run passed every gate: what it was built from, and what is published now."""
-    record = {"fingerprint": fingerprint, "published_version": _published_version(home)}
+def _last_record(home: Path) -> dict:
+    path = _record_path(home)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def remember_build(home: Path, fingerprint: str, run_id: str | None = None) -> None:
+    """After run ``run_id`` passed every gate: what it was built from, what is published now, and
+    the code that built what is published (this run's when it published it, else as recorded
+    before, else unknown)."""
+    published = _published_version(home)
+    last = _last_record(home)
+    if run_id is not None and published is not None and published.endswith(f"-{run_id}"):
+        built_by = code_digest()
+    else:
+        built_by = last.get("code") if last.get("published_version") == published else None
+    record = {"fingerprint": fingerprint, "published_version": published, "code": built_by}
     path = _record_path(home)
     partial = path.with_name(f"{path.name}.partial")
     partial.write_text(json.dumps(record) + "\n", encoding="utf-8")
     partial.replace(path)
 
 
+def forget_build(home: Path) -> None:
+    _record_path(home).unlink(missing_ok=True)
+
+
 def nothing_to_build(home: Path, fingerprint: str) -> bool:
     if os.environ.get(ALWAYS_BUILD_VARIABLE):  # tests that rebuild an unchanged zone on purpose
         return False
-    path = _record_path(home)
     published = _published_version(home)
-    if not path.is_file() or published is None:
+    last = _last_record(home)
+    if published is None:
         return False
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return record == {"fingerprint": fingerprint, "published_version": published}
+    return last.get("fingerprint") == fingerprint and last.get("published_version") == published
+
+
+def built_by_this_code(home: Path) -> bool:
+    """Whether the published warehouse was built by the code running now."""
+    published = _published_version(home)
+    last = _last_record(home)
+    return (
+        published is not None
+        and last.get("published_version") == published
+        and last.get("code") == code_digest()
+    )

@@ -425,6 +425,18 @@ def _staging_sql(dataset: Dataset, contract: Contract) -> str:
     return (
         header("--", contract_path)
         + f"""
+-- Incremental: a run's build starts from the last published build when that was made by the
+-- same code and key from the same files (cpmds.transform.incremental), so only the files loaded
+-- since are added, and the rows of files no longer current are deleted afterwards. A build that
+-- starts empty (the full refresh) reads every current file.
+{{{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        post_hook="{{{{ delete_rows_of_files_not_current('{dataset.id}') }}}}"
+    )
+}}}}
+
 with
 
 source as (
@@ -438,6 +450,9 @@ current_files as (
     select file_id, org, period, submission
     from {{{{ source('{QUALITY}', '{LOAD_LOG}') }}}}
     where status = '{CURRENT_STATUS}' and dataset = '{dataset.id}'
+    {{% if is_incremental() %}}
+        and file_id not in (select distinct {FILE_ID_COLUMN} from {{{{ this }}}})
+    {{% endif %}}
 
 ),
 

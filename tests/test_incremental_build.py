@@ -1,0 +1,201 @@
+"""The nightly build starts from the last published build (incremental staging models) and gives
+exactly what a build from nothing gives; anything that could make the two differ starts it empty."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import cpmds.defs.transform as transform_assets
+from cpmds.pipeline.incremental import FULL_REFRESH_VARIABLE, BuildStart, start_build
+from cpmds.pipeline.runner import run_load
+from cpmds.publish.atomic import published_path
+from cpmds.settings import Settings
+from cpmds.state import state_path
+from cpmds.synthetic import GenerateOptions, generate
+from cpmds.transform.build import warehouse_build
+
+KEY = "a1b2c3d4e5f60718" * 4
+LAST_MONTH = 202405
+DBT_SCHEMAS = ("reference", "staging", "intermediate", "marts")
+
+
+@pytest.fixture(scope="module")
+def nightly(tmp_path_factory) -> dict:
+    """A cold load of three months, then the fourth month on top with a resubmission that drops
+    a row of an earlier month's file; returns the settings and how each build started."""
+    base = tmp_path_factory.mktemp("incremental")
+    options = GenerateOptions.build(
+        out=base / "raw", seed=11, councils=2, period_from=202402, period_to=LAST_MONTH, scale=0.3
+    )
+    generate(options, progress=False)
+    parked = _hold_back(options.out, LAST_MONTH, base / "parked")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CPMDS_PSEUDONYM_KEY", KEY)
+    starts: list[BuildStart] = []
+
+    def recorded(home: Path, target: Path) -> BuildStart:
+        starts.append(start_build(home, target))
+        return starts[-1]
+
+    mp.setattr(transform_assets, "start_build", recorded)
+    settings = Settings(raw=options.out, home=base / "home")
+    cold = run_load(settings)
+    assert cold.exit_code == 0 and cold.published is not None, cold.describe()
+    for parked_path, path in parked:
+        parked_path.replace(path)
+    resubmitted = _resubmit_without_last_row(options.out)
+    nightly = run_load(settings)
+    assert nightly.exit_code == 0 and nightly.published is not None, nightly.describe()
+    yield {"settings": settings, "starts": starts, "resubmitted": resubmitted, "patch": mp}
+    mp.undo()
+
+
+def _hold_back(raw: Path, period: int, aside: Path) -> list[tuple[Path, Path]]:
+    moves = []
+    for path in sorted(raw.rglob(f"*_{period}_*")):
+        parked = aside / path.relative_to(raw)
+        parked.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(parked)
+        moves.append((parked, path))
+    return moves
+
+
+def _resubmit_without_last_row(raw: Path) -> Path:
+    """A later delivery of an earlier month's registrations, one record fewer: it supersedes the
+    original, whose rows must leave staging."""
+    original = next(
+        path
+        for path in sorted(raw.glob("sw/*/registrations_202403_*.csv"))
+        if len(path.read_bytes().splitlines()) > 3
+    )
+    lines = original.read_bytes().splitlines(keepends=True)
+    resubmitted = original.with_name("registrations_202403_202405301200.csv")
+    resubmitted.write_bytes(b"".join(lines[:-1]))
+    return resubmitted
+
+
+def _tables(connection: duckdb.DuckDBPyConnection, database: str) -> list[tuple[str, str]]:
+    return connection.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = ? "
+        "and schema_name in (select unnest(?)) order by all",
+        [database, list(DBT_SCHEMAS)],
+    ).fetchall()
+
+
+def test_the_nightly_build_started_from_the_published_one(nightly):
+    cold, night = nightly["starts"]
+    assert not cold.incremental and cold.why == "nothing is published yet"
+    assert night.incremental, night.why
+
+
+def test_an_incremental_build_equals_a_build_from_nothing(nightly):
+    settings: Settings = nightly["settings"]
+    incremental = published_path(settings.home).resolve()
+    patch: pytest.MonkeyPatch = nightly["patch"]
+    patch.setenv(FULL_REFRESH_VARIABLE, "1")
+    try:
+        again = run_load(settings)
+    finally:
+        patch.delenv(FULL_REFRESH_VARIABLE)
+    assert again.exit_code == 0, again.describe()
+    assert nightly["starts"][-1].why == "a full refresh was asked for"
+    # the same figures publish nothing: the full refresh's build is still in its folder
+    assert again.published is None
+    from_nothing = warehouse_build(settings, again.run_id).path
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{incremental}' as incremental (read_only)")
+        connection.execute(f"attach '{from_nothing}' as from_nothing (read_only)")
+        tables = _tables(connection, "incremental")
+        assert tables == _tables(connection, "from_nothing")
+        assert ("staging", "stg_sw__registrations") in tables
+        for schema, table in tables:
+            columns = connection.execute(
+                "select column_name from duckdb_columns() where database_name = 'incremental' "
+                "and schema_name = ? and table_name = ? and column_name != 'run_id' "
+                "order by column_index",
+                [schema, table],
+            ).fetchall()
+            listed = ", ".join(f'"{name}"' for (name,) in columns)
+            for first, second in (("incremental", "from_nothing"), ("from_nothing", "incremental")):
+                extra = connection.execute(
+                    f"select count(*) from (select {listed} from {first}.{schema}.{table} "
+                    f"except all select {listed} from {second}.{schema}.{table})"
+                ).fetchone()[0]
+                assert extra == 0, f"{schema}.{table}: {extra} row(s) only in the {first} build"
+
+
+def test_the_superseded_file_left_staging(nightly):
+    settings: Settings = nightly["settings"]
+    resubmitted: Path = nightly["resubmitted"]
+    deliveries = f"%/{resubmitted.parent.name}/registrations_202403_%"
+    with duckdb.connect(str(published_path(settings.home)), read_only=True) as connection:
+        ids = dict(
+            connection.execute(
+                "select status, list(file_id) from staging.stg_quality__load_log "
+                "where path like ? group by status",
+                [deliveries],
+            ).fetchall()
+        )
+        assert len(ids["superseded"]) == 1 and len(ids["loaded"]) == 1
+        staged = dict(
+            connection.execute(
+                "select _file_id, count(*) from staging.stg_sw__registrations "
+                "where _file_id in (select unnest(?)) group by all",
+                [ids["superseded"] + ids["loaded"]],
+            ).fetchall()
+        )
+    assert ids["superseded"][0] not in staged
+    assert staged[ids["loaded"][0]] > 0
+
+
+@pytest.fixture
+def home_copy(nightly, tmp_path) -> Path:
+    """The fixture's home, copied so that its state store can be changed."""
+    settings: Settings = nightly["settings"]
+    home = tmp_path / "home"
+    shutil.copytree(settings.home / "state", home / "state")
+    shutil.copytree(settings.home / "warehouse", home / "warehouse", symlinks=True)
+    return home
+
+
+def test_a_file_read_again_since_starts_the_build_empty(home_copy, tmp_path):
+    with duckdb.connect(str(state_path(home_copy))) as state:
+        state.execute(
+            "update quality.load_log set decided_run_id = 'a-backfill' where file_id = "
+            "(select min(file_id) from quality.load_log where status = 'loaded')"
+        )
+    target = tmp_path / "cpmds.duckdb"
+    start = start_build(home_copy, target)
+    assert not start.incremental and "read again" in start.why
+    assert not target.exists()
+
+
+def test_another_key_starts_the_build_empty(home_copy, tmp_path):
+    with duckdb.connect(str(state_path(home_copy))) as state:
+        state.execute("update landing._pseudonym_key set key_id = 'another key'")
+    start = start_build(home_copy, tmp_path / "cpmds.duckdb")
+    assert not start.incremental and start.why == "the pseudonymisation key changed"
+
+
+def test_other_code_starts_the_build_empty(home_copy, tmp_path, monkeypatch):
+    monkeypatch.setattr("cpmds.pipeline.unchanged.code_digest", lambda: "another version")
+    start = start_build(home_copy, tmp_path / "cpmds.duckdb")
+    assert not start.incremental and "other code" in start.why
+
+
+def test_a_reusable_copy_keeps_only_what_dbt_built(home_copy, tmp_path):
+    target = tmp_path / "cpmds.duckdb"
+    start = start_build(home_copy, target)
+    assert start.incremental, start.why
+    with duckdb.connect(str(target), read_only=True) as connection:
+        schemas = {
+            schema
+            for (schema,) in connection.execute(
+                "select distinct schema_name from duckdb_tables()"
+            ).fetchall()
+        }
+    assert schemas == set(DBT_SCHEMAS)

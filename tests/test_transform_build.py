@@ -248,8 +248,11 @@ def test_a_build_has_a_folder_of_its_own_and_a_good_one_clears_the_earlier_ones(
     second.prepare()
     second.path.write_bytes(b"")
     assert second.path == settings.home / "warehouse" / "build" / "run-2" / "cpmds.duckdb"
+    # dbt is always given the same path (so it keeps its parsed project): a link to the run's file
+    link = settings.home / "warehouse" / "build" / "cpmds.duckdb"
+    assert link.is_symlink() and link.resolve() == second.path.resolve()
     assert second.environment() == {
-        "CPMDS_WAREHOUSE_BUILD": str(second.path),
+        "CPMDS_WAREHOUSE_BUILD": str(link),
         "CPMDS_STATE_DB": str(state_path(settings.home)),
         "CPMDS_RUN_ID": "run-2",
     }

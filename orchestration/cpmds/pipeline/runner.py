@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def run_load(
     if progress:
         _show_stage_lines()
     job = build_definitions(settings).resolve_job_def(job_name)
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.get() as instance, _held_check_warnings() as held:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -86,6 +87,7 @@ def run_load(
             for event in result.all_events
             if event.is_step_failure and event.step_failure_data.error is not None
         )
+    _replay_unless_build_skipped(held, settings, result.run_id)
     outcome = RunOutcome(
         run_id=result.run_id,
         success=result.success,
@@ -96,6 +98,48 @@ def run_load(
     if outcome.exit_code != EXIT_PUBLISHED:
         _record_failure(settings, outcome)
     return replace(outcome, report=_write_report(settings, outcome.run_id))
+
+
+class _HeldWarnings(logging.Filter):
+    """Holds back Dagster's warnings that a blocking check gave no result."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _NO_CHECK_RESULT in record.getMessage():
+            self.records.append(record)
+            return False
+        return True
+
+
+_NO_CHECK_RESULT = "emitted no result"
+_DAGSTER_PLAN_LOGGER = "dagster._core.execution.plan.active"
+
+
+@contextmanager
+def _held_check_warnings() -> Iterator[_HeldWarnings]:
+    plan_logger = logging.getLogger(_DAGSTER_PLAN_LOGGER)
+    held = _HeldWarnings()
+    plan_logger.addFilter(held)
+    try:
+        yield held
+    finally:
+        plan_logger.removeFilter(held)
+
+
+def _replay_unless_build_skipped(held: _HeldWarnings, settings: Settings, run_id: str) -> None:
+    """A run with nothing new skips the build on purpose, and with it the checks on what it would
+    have built: Dagster's warnings about those are noise then, and are dropped. Otherwise a check
+    that gave no result is worth seeing, and its warning goes out as Dagster wrote it."""
+    from cpmds.transform.build import warehouse_build
+
+    if not warehouse_build(settings, run_id).directory.exists():
+        return
+    plan_logger = logging.getLogger(_DAGSTER_PLAN_LOGGER)
+    for record in held.records:
+        plan_logger.handle(record)
 
 
 def _write_report(settings: Settings, run_id: str) -> Path | None:

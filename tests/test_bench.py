@@ -30,7 +30,10 @@ def test_the_bench_writes_every_stage_with_a_positive_figure(tmp_path, monkeypat
     assert all(stage["seconds"] > 0 for stage in cold["stages"]), cold["stages"]
     assert all(s["wall_seconds"] > 0 and s["peak_mib"] > 0 for s in figures["scenarios"])
     assert all(s["exit_code"] == 0 for s in figures["scenarios"])
-    # the new month is loaded on top; the re-run has nothing new to read or build
+    # the new month is loaded on top of the published build; the re-run has nothing new
+    assert cold["build_start"].startswith("empty")
+    assert nightly["build_start"].startswith("from the last published build")
+    assert unchanged["build_start"].startswith("skipped")
     assert next(s for s in nightly["stages"] if s["stage"] == "ingest")["rows"] > 0
     assert all(s["rows"] == 0 for s in unchanged["stages"] if s["stage"] != "report")
     assert next(s for s in unchanged["stages"] if s["stage"] == "dbt build")["seconds"] == 0

@@ -13,6 +13,7 @@ as ``<home>/bench.json``.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 import platform
@@ -31,6 +32,7 @@ from cpmds.settings import Settings
 LAST_PERIOD = 202407  # the nightly month: July 2024, the first month of 2024/25
 BENCH_FILE = "bench.json"
 INGEST_STAGES = ("land", "gate 1", "ingest", "gate 2")
+BUILD_START_PREFIX = "transform: the build starts "
 PACKAGES = ("dagster", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "polars")
 
 
@@ -55,6 +57,7 @@ class Scenario:
     peak_mib: float
     exit_code: int
     stages: list[StageFigure] = field(default_factory=list)
+    build_start: str = ""  # how the dbt build started (from the last published build, or empty)
 
 
 @dataclass
@@ -174,12 +177,32 @@ def _hold_back_last_month(raw: Path, aside: Path) -> list[tuple[Path, Path]]:
     return moves
 
 
+class _BuildStartSeen(logging.Handler):
+    """Keeps the transform step's line saying where the build started."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seen = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(BUILD_START_PREFIX):
+            self.seen = message.removeprefix(BUILD_START_PREFIX)
+
+
 def _measure(name: str, settings: Settings, run_load, progress: bool) -> Scenario:
     SPANS.clear()
-    with MemorySampler() as sampler:
-        started = time.perf_counter()
-        outcome = run_load(settings, progress=progress)
-        wall = time.perf_counter() - started
+    build_start = _BuildStartSeen()
+    pipeline_logger = logging.getLogger("cpmds")
+    pipeline_logger.addHandler(build_start)
+    pipeline_logger.setLevel(logging.INFO)
+    try:
+        with MemorySampler() as sampler:
+            started = time.perf_counter()
+            outcome = run_load(settings, progress=progress)
+            wall = time.perf_counter() - started
+    finally:
+        pipeline_logger.removeHandler(build_start)
     stages = []
     for stage in STAGES:
         spans = [span for span in SPANS.spans if span.stage == stage]
@@ -201,4 +224,5 @@ def _measure(name: str, settings: Settings, run_load, progress: bool) -> Scenari
         peak_mib=round(sampler.peak() / 2**20, 1),
         exit_code=outcome.exit_code,
         stages=stages,
+        build_start=build_start.seen or "skipped (nothing new)",
     )

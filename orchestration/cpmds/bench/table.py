@@ -18,13 +18,12 @@ def print_result(result: BenchResult, console: Console | None = None) -> None:
         + ", ".join(f"{name} {number}" for name, number in result.versions.items())
     )
     for scenario in result.scenarios:
-        table = Table(
-            title=(
-                f"{scenario.name}: {scenario.wall_seconds} s wall, peak {scenario.peak_mib:,} MiB, "
-                f"exit {scenario.exit_code}"
-            ),
-            title_justify="left",
+        console.print(
+            f"\n[bold]{scenario.name}[/bold]: {scenario.wall_seconds} s wall, peak "
+            f"{scenario.peak_mib:,} MiB, exit {scenario.exit_code}; the build started "
+            f"{scenario.build_start}"
         )
+        table = Table()
         for heading in ("stage", "seconds", "rows", "rows/s", "peak MiB"):
             table.add_column(heading, justify="left" if heading == "stage" else "right")
         for figure in scenario.stages:

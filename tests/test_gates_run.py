@@ -37,11 +37,13 @@ from cpmds.gates import (
     typing_failure_rules,
 )
 from cpmds.gates.derive import code_conditions
+from cpmds.gates.gate_rows import gate_rows_batch_of
 from cpmds.gates.gx_runner import _index_of_failures, run_suite
 from cpmds.gates.registry import Rule
 from cpmds.gates.suites import suite_path
 from cpmds.ingest import normalise_frames
 from cpmds.ingest.chi import VALID_SUFFIX
+from cpmds.ingest.normalise import normalise_batch
 
 CONTRACT = load_contract()
 REGISTRY = load_rules()
@@ -550,7 +552,7 @@ def test_a_zip_bomb_is_refused_without_being_opened_for_reading(
     zone = LandingZone(tmp_path)
     bomb = zone.registrations(forged_bomb(), "xlsx")
     reads = []
-    monkeypatch.setattr("cpmds.gates.gate_file.read_delivery", lambda *a, **k: reads.append(a))
+    monkeypatch.setattr("cpmds.gates.gate_file.load_delivery", lambda *a, **k: reads.append(a))
 
     [gate] = gate_files([bomb], zone.root, CONTRACT, REGISTRY)
     assert [f.rule for f in gate.findings] == [REGISTRY.file_rule("xlsx_too_expanded").code]
@@ -626,6 +628,26 @@ def test_the_normaliser_failures_map_to_their_rules() -> None:
     unknown = typing.with_columns(pl.lit("no_such_problem").alias("problem"))
     with pytest.raises(KeyError, match="no rule"):
         typing_failure_rules(REGISTRATIONS, unknown, REGISTRY)
+
+
+def test_a_batch_typed_together_is_the_batch_of_its_files_typed_apart() -> None:
+    good = good_row(REGISTRATIONS)
+    bad = good | {"registration_date": "31/02/2024", "registration_id": f"{SECRET}-9"}
+    deletion = dict.fromkeys(good, "") | {"registration_id": f"{SECRET}-1", DELETION: "Y"}
+    cases = [[good, bad], [], [deletion, bad, good], [bad]]
+    frames = [(_strings(rows, REGISTRATIONS), SUBMITTED) for rows in cases]
+    file_ids = [40, 7, 12, 3]
+    dates = [SUBMITTED, dt.date(2024, 8, 1), SUBMITTED, dt.date(2023, 1, 9)]
+
+    apart = normalise_frames(frames, REGISTRATIONS, CONTRACT)
+    expected = gate_rows_batch(list(zip(file_ids, dates, apart, strict=True)))
+    together = normalise_batch(frames, REGISTRATIONS, CONTRACT)
+    batch, typing = gate_rows_batch_of(file_ids, dates, together)
+
+    assert batch.schema == expected[0].schema and batch.equals(expected[0])
+    assert typing.schema == expected[1].schema and typing.equals(expected[1])
+    assert typing.height > 0
+    assert together.heights == tuple(result.frame.height for result in apart) == (2, 0, 3, 1)
 
 
 def test_an_empty_batch_needs_no_suite_run() -> None:

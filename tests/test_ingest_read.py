@@ -12,6 +12,7 @@ import xlsxwriter
 
 from cpmds.contract import load_contract
 from cpmds.ingest import FileRead, Rejection, read_delivery
+from cpmds.ingest.read import load_delivery, tabulate_deliveries
 
 CONTRACT = load_contract()
 MEDICALS = CONTRACT.dataset_by_id["health__cp_medicals"]
@@ -271,3 +272,63 @@ def test_a_header_only_workbook_is_a_valid_empty_table(tmp_path: Path) -> None:
 
     assert read.frame.height == 0
     assert read.header_ok
+
+
+# Files read together (gate 1 reads a chunk of a backfill at once): the same as one by one.
+_HEADER = b"child_id,chi,date_of_birth,expected_date_of_birth,sex,ethnicity,disability,postcode"
+_BODIES = [
+    b"C1,0101011237,2010-01-01,,M,,,AB1 2CD\nC2,,,,F,,,\n",
+    b"C1,,,,M,,,",  # no line end after the last row
+    b"\n  \n,,,,,,,\nC3,,,,M,,,\n\n\n",  # blank rows, and blank lines at the end
+    b'"C,4",,,,M,,,\n"C\n5",,,,F,,,\n"C""6",,,,,,,\n',  # quoted commas, line ends, quotes
+    b"C7,,,,M,,,\r\nC8,,,,F,,,\r\n",
+    b"C9,,,,M\n",  # a short row
+    b"C10,,,,M,,,,extra\n",  # a long row: malformed
+    b'"C11,,,,M,,,\n',  # a quote left open: malformed
+    b"",  # header only
+    b"C12,,,,M,,,\r",  # ends in a bare carriage return
+    b"C13,,,,M,,,\n\x1f\x1ecpmds end of file\x1e\x1f\n",  # holds the batch's end-of-file line
+]
+
+
+def _variants() -> list[bytes]:
+    files = []
+    for header in (_HEADER, _HEADER + b",", _HEADER + b",note", b"CHILD ID,sex,child_id"):
+        for body in _BODIES:
+            files.append(header + b"\n" + body)
+            files.append(codecs.BOM_UTF8 + header + b"\n" + body)
+    files.append(_HEADER + b"\n" + "C\u00e9,,,,M,,,\n".encode("windows-1252"))
+    files.append(_HEADER + b",\nC14,,,,M,,,,something\n")  # an unnamed column with data
+    files += [b"", b"\n" + _HEADER + b"\n", b" , ,\nC1,M,\n", b'"child_id\n",sex\nC1,M\n']
+    return files
+
+
+def test_files_read_together_come_out_as_each_read_alone(tmp_path: Path) -> None:
+    paths = [_csv(tmp_path, content, f"file{n}.csv") for n, content in enumerate(_variants())]
+    paths.append(_workbook(tmp_path / "book1.xlsx", [MEDICALS_HEADER.split(","), ["E1"]]))
+    paths.append(_workbook(tmp_path / "book2.xlsx", [MEDICALS_HEADER.split(","), [], ["E2"]]))
+    paths.append(_workbook(tmp_path / "book3.xlsx", [[*MEDICALS_HEADER.split(","), "", "x"]]))
+    datasets = [MEDICALS if path.suffix == ".xlsx" else CHILDREN for path in paths]
+
+    alone = [read_delivery(path, dataset) for path, dataset in zip(paths, datasets, strict=True)]
+    together = tabulate_deliveries(
+        [load_delivery(path, dataset) for path, dataset in zip(paths, datasets, strict=True)]
+    )
+
+    assert len(together) == len(alone)
+    kinds = set()
+    for path, one, batched in zip(paths, alone, together, strict=True):
+        if isinstance(one, Rejection):
+            assert batched == one, path.name
+            kinds.add(one.reason)
+            continue
+        assert isinstance(batched, FileRead), path.name
+        assert batched.frame.schema == one.frame.schema, path.name
+        assert batched.frame.equals(one.frame), path.name
+        assert batched.column_problems == one.column_problems, path.name
+        assert (batched.encoding, batched.blank_rows_dropped) == (
+            one.encoding,
+            one.blank_rows_dropped,
+        ), path.name
+        kinds.add("read")
+    assert kinds == {"read", "malformed_csv", "no_header_row"}

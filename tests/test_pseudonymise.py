@@ -333,3 +333,20 @@ def test_rotating_a_key_file_and_refusing_an_environment_key(
     monkeypatch.setenv(KEY_VARIABLE, KEY.hex())
     with pytest.raises(PseudonymKeyError, match=KEY_VARIABLE):
         rotate_key(tmp_path)
+
+
+@pytest.mark.parametrize("key_bytes", [16, 32, 64, 65, 100])
+def test_pseudonyms_are_hmac_sha256_whatever_the_key_length(key_bytes: int) -> None:
+    key = bytes(range(7, 7 + key_bytes))
+    values = ["0101011237", "C\u00e9 1", "", "x" * 200, "\x00", "C001"]
+    series = pl.Series([*values, None, "C001"], dtype=pl.Utf8)
+    pseudonymiser = Pseudonymiser(key)
+
+    got = pseudonymiser._pseudonyms(series, "child_ref", "sw", "S12000036").to_list()
+
+    prefix = b"child_ref\x00sw\x00S12000036\x00"
+    expected = [
+        hmac.new(key, prefix + value.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
+        for value in values
+    ]
+    assert got == [*expected, None, expected[-1]]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cpmds.contract import Contract
 from cpmds.gates import load_rules
-from cpmds.ingest.delivery import Delivery, parse_delivery
+from cpmds.ingest.delivery import Delivery, landing_roots, parse_delivery
 from cpmds.ingest.rejection import REJECTION_MESSAGES
 from cpmds.state import NewFile, StateStore
 
@@ -129,12 +129,13 @@ def land(
     originals = store.delivered_originals()
     recorded: list[NewFile] = []
     unreadable: list[str] = []
+    roots = landing_roots(raw)  # once, not per file
     for path in candidates:
         relative = _relative_text(path, root)
         if relative in known:
             continue
         known.add(relative)
-        entry = _examine(path, raw, relative, run_id, now, store, originals, contract)
+        entry = _examine(path, raw, roots, relative, run_id, now, store, originals, contract)
         if entry is None:
             unreadable.append(relative)
         else:
@@ -160,6 +161,7 @@ def land(
 def _examine(
     path: Path,
     raw: Path,
+    roots: tuple[Path, Path],
     relative: str,
     run_id: str,
     now: dt.datetime,
@@ -188,7 +190,7 @@ def _examine(
     except (OSError, RuntimeError):
         # A link loop, or a link into a directory we may not enter: nothing readable is there.
         return entry("rejected", "outside_root")
-    if not target.is_relative_to(raw.resolve()):
+    if not target.is_relative_to(roots[1]):
         return entry("rejected", "outside_root")
     try:
         digest = _digest(target)
@@ -200,7 +202,7 @@ def _examine(
     if digest is None:
         return entry("rejected", "not_a_regular_file")
     size, sha256 = digest
-    parsed = parse_delivery(path, raw, contract)
+    parsed = parse_delivery(path, raw, contract, roots=roots, resolved=target)
     if not isinstance(parsed, Delivery):
         # A name against the contract fails gate 1's first check: quarantined where it lies.
         return entry("quarantined", load_rules().file_rule(parsed.reason).code, size, sha256)

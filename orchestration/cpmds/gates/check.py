@@ -23,9 +23,10 @@ from cpmds.contract import Contract, load_contract
 from cpmds.gates.decide import decide
 from cpmds.gates.findings import FILE_ID, ROW, ROW_FAILURE_SCHEMA, Finding
 from cpmds.gates.gate_file import FileGate, gate_files
-from cpmds.gates.gate_rows import gate_rows_batch, run_gate_rows
+from cpmds.gates.gate_rows import gate_rows_batch_of, run_gate_rows
 from cpmds.gates.registry import Registry, load_rules
-from cpmds.ingest import FileRead, normalise_frames
+from cpmds.ingest import FileRead
+from cpmds.ingest.normalise import normalise_batch
 from cpmds.pipeline.timing import stage_span
 from cpmds.settings import PROJECT_ROOT
 
@@ -102,7 +103,8 @@ def check_files(
         if gate.error is not None:
             verdicts[file.file_id] = Verdict(file.file_id, gate, "undecided", None, None)
             continue
-        finding_frames.append(finding_rows(file.file_id, gate.findings))
+        if gate.findings:  # a file without findings adds no rows
+            finding_frames.append(finding_rows(file.file_id, gate.findings))
         if not gate.passed:
             codes = sorted({finding.rule for finding in gate.findings if finding.is_error})
             rows = gate.read.frame.height if gate.read is not None else None
@@ -119,20 +121,19 @@ def check_files(
     for dataset_id, reads in passed.items():
         with stage_span("gate 2", rows=sum(read.frame.height for _, _, read in reads)):
             dataset = contract.dataset_by_id[dataset_id]
-            typed = normalise_frames(
+            typed = normalise_batch(
                 [(read.frame, submitted) for _, submitted, read in reads], dataset
             )
-            batch, typing = gate_rows_batch(
-                [
-                    (file_id, submitted, normalised)
-                    for (file_id, submitted, _), normalised in zip(reads, typed, strict=True)
-                ]
+            batch, typing = gate_rows_batch_of(
+                [file_id for file_id, _, _ in reads],
+                [submitted for _, submitted, _ in reads],
+                typed,
             )
             failures = run_gate_rows(dataset, batch, typing, contract, registry, suites_root)
             decided = decide(
                 {
-                    file_id: normalised.frame.height
-                    for (file_id, _, _), normalised in zip(reads, typed, strict=True)
+                    file_id: height
+                    for (file_id, _, _), height in zip(reads, typed.heights, strict=True)
                 },
                 failures,
                 registry=registry,

@@ -41,17 +41,19 @@ def check_delivery_before_reading(
     contract: Contract | None = None,
     registry: Registry | None = None,
     name: PurePath | None = None,
+    *,
+    roots: tuple[Path, Path] | None = None,
 ) -> tuple[Delivery | None, list[Finding]]:
     """:func:`check_file_before_reading`, with the delivery its path names (None if refused).
 
     ``name``, when given, is the landing-zone path (``<partner>/<org>/<file name>``) to judge the
     file by instead of where it lies (``cpmds validate --as``): the bytes are still read at
-    ``path``.
+    ``path``. ``roots``: ``landing_roots(root)``, when the caller checks many files.
     """
     contract = contract or load_contract()
     registry = registry or load_rules()
     if name is None:
-        parsed = parse_delivery(path, root, contract)
+        parsed = parse_delivery(path, root, contract, roots=roots)
     else:
         parsed = parse_landing_path(name, contract)
     if isinstance(parsed, Rejection):

@@ -28,7 +28,9 @@ from cpmds.gates.findings import (
 from cpmds.gates.gx_runner import run_suite
 from cpmds.gates.registry import Registry, load_rules
 from cpmds.gates.suites import HEADER_COLUMN, HEADER_POSITION, HEADER_PRESENT, suite_path
-from cpmds.ingest import Delivery, FileRead, Rejection, read_delivery
+from cpmds.ingest import Delivery, FileRead, Rejection
+from cpmds.ingest.delivery import landing_roots
+from cpmds.ingest.read import LoadedFile, load_delivery, tabulate_deliveries
 from cpmds.settings import PROJECT_ROOT
 
 HEADER_SCHEMA = {
@@ -80,23 +82,34 @@ def gate_files(
     contract = contract or load_contract()
     registry = registry or load_rules()
     deliveries: list[Delivery | None] = []
-    reads: list[FileRead | None] = []
+    loaded: dict[int, LoadedFile | Rejection] = {}
     findings: list[list[Finding]] = []
     errors: list[str | None] = []
-    for path, name in zip(paths, names or [None] * len(paths), strict=True):
-        delivery, read, found, error = None, None, [], None
+    roots = landing_roots(root)
+    for index, (path, name) in enumerate(zip(paths, names or [None] * len(paths), strict=True)):
+        delivery, found, error = None, [], None
         try:
-            delivery, found = check_delivery_before_reading(path, root, contract, registry, name)
+            delivery, found = check_delivery_before_reading(
+                path, root, contract, registry, name, roots=roots
+            )
             if delivery is not None and not has_errors(found):
-                read, more = _read(path, root, delivery, contract, registry)
-                found += more
+                loaded[index] = _load(path, root, delivery, contract)
         except OSError as exception:
             reason = exception.strerror or "file system error"
-            read, error = None, f"{type(exception).__name__}: {reason}"
+            error = f"{type(exception).__name__}: {reason}"
         deliveries.append(delivery)
-        reads.append(read)
         findings.append(found)
         errors.append(error)
+
+    # The files loaded are parsed and tabulated together: one Polars query per dataset and
+    # header rather than one per file.
+    reads: list[FileRead | None] = [None] * len(paths)
+    outcomes = tabulate_deliveries(list(loaded.values()), contract)
+    for index, outcome in zip(loaded, outcomes, strict=True):
+        if isinstance(outcome, Rejection):
+            findings[index].append(rejection_finding(outcome, registry))
+        else:
+            reads[index] = outcome
 
     by_dataset: dict[str, dict[int, FileRead]] = defaultdict(dict)
     for index, (delivery, read) in enumerate(zip(deliveries, reads, strict=True)):
@@ -130,17 +143,13 @@ def gate_files(
     ]
 
 
-def _read(
-    path: Path, root: Path, delivery: Delivery, contract: Contract, registry: Registry
-) -> tuple[FileRead | None, list[Finding]]:
-    """Read a file that passed the checks before reading; the reader's findings (row and cell
-    sizes are checked afterwards, over all the files read)."""
+def _load(path: Path, root: Path, delivery: Delivery, contract: Contract) -> LoadedFile | Rejection:
+    """Load a file that passed the checks before reading (its reading finishes in
+    :func:`tabulate_deliveries`; row and cell sizes are checked afterwards, over all the files
+    read)."""
     dataset = contract.dataset_by_id[delivery.dataset_id]
     absolute = path if path.is_absolute() else root / path
-    outcome = read_delivery(absolute, dataset, delivery.extension, contract)
-    if isinstance(outcome, Rejection):
-        return None, [rejection_finding(outcome, registry)]
-    return outcome, []
+    return load_delivery(absolute, dataset, delivery.extension, contract)
 
 
 def header_frame(

@@ -21,6 +21,7 @@ from cpmds.gates.registry import Registry, Rule, load_rules
 from cpmds.gates.suites import suite_path
 from cpmds.ingest import PROBLEM_SEVERITY, Normalised
 from cpmds.ingest.chi import VALID_SUFFIX
+from cpmds.ingest.normalise import FILE_INDEX, NormalisedBatch
 from cpmds.settings import PROJECT_ROOT
 
 TYPING_FAILURE_SCHEMA = {
@@ -62,6 +63,28 @@ def gate_rows_batch(
             for file_id, _, normalised in files
         ],
         how="vertical",
+    )
+    return batch, failures.cast(TYPING_FAILURE_SCHEMA)  # type: ignore[arg-type]
+
+
+def gate_rows_batch_of(
+    file_ids: Sequence[int], submitted: Sequence[dt.date], normalised: NormalisedBatch
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`gate_rows_batch` from ``normalise_batch``'s result for the files ``file_ids``
+    (submitted on ``submitted``), in the same order: the same two frames, without a query per
+    file."""
+    if not file_ids:
+        raise ValueError("a batch needs at least one file (a nil return is a file)")
+    ids = pl.Series(FILE_ID, list(file_ids), dtype=pl.Int64)
+    dates = pl.Series(SUBMITTED, [_as_date(date) for date in submitted], dtype=pl.Date)
+    index = pl.col(FILE_INDEX)
+    batch = normalised.frame.select(
+        pl.lit(ids).gather(index).alias(FILE_ID),
+        pl.lit(dates).gather(index).alias(SUBMITTED),
+        pl.exclude(FILE_INDEX),
+    )
+    failures = normalised.failures.select(
+        pl.lit(ids).gather(index).alias(FILE_ID), pl.exclude(FILE_INDEX)
     )
     return batch, failures.cast(TYPING_FAILURE_SCHEMA)  # type: ignore[arg-type]
 

@@ -31,20 +31,33 @@ class Delivery:
     extension: str
 
 
+def landing_roots(root: Path) -> tuple[Path, Path]:
+    """The landing zone ``root`` as :func:`parse_delivery` compares paths with it: absolute and
+    normalised as given, and with its links resolved. Work it out once for many paths."""
+    return Path(os.path.normpath(root.absolute())), root.resolve()
+
+
 def parse_delivery(
-    path: Path | str, root: Path, contract: Contract | None = None
+    path: Path | str,
+    root: Path,
+    contract: Contract | None = None,
+    *,
+    roots: tuple[Path, Path] | None = None,
+    resolved: Path | None = None,
 ) -> Delivery | Rejection:
     """Parse ``path`` (absolute, or relative to the landing zone ``root``) into a :class:`Delivery`.
 
     A path that resolves outside ``root``, through ``..`` or a symlink, is refused before its name
     is looked at. The name is read from the path as delivered, not from a symlink's target.
+    ``roots`` is :func:`landing_roots` of ``root``, and ``resolved`` the absolute ``path``
+    resolved, when the caller has them already.
     """
-    root_absolute = Path(os.path.normpath(root.absolute()))
-    root_resolved = root.resolve()
+    root_absolute, root_resolved = roots if roots is not None else landing_roots(root)
     candidate = Path(path)
     if not candidate.is_absolute():
         candidate = root_absolute / candidate
-    if not candidate.resolve().is_relative_to(root_resolved):
+    target = resolved if resolved is not None else candidate.resolve()
+    if not target.is_relative_to(root_resolved):
         return Rejection.because("outside_root")
     as_delivered = Path(os.path.normpath(candidate))
     for base in (root_absolute, root_resolved):

@@ -72,12 +72,8 @@ def normalise_frames(
     """
     if not deliveries:
         return []
-    plan = _plan(contract or load_contract(), dataset)
-    strings = _strings(deliveries, plan.names)
-    typed = plan.apply(strings)
-    frames, failures = pl.collect_all(
-        [typed.drop(plan.problem_columns), _failures(typed, plan.problem_columns)]
-    )
+    batch = normalise_batch(deliveries, dataset, contract)
+    frames, failures = batch.frame, batch.failures
     if len(deliveries) == 1:
         return [Normalised(frame=frames.drop(_FILE), failures=failures.drop(_FILE))]
     frame_by_file, failures_by_file = _by_file(frames), _by_file(failures)
@@ -85,6 +81,41 @@ def normalise_frames(
         Normalised(frame=frame_by_file[index], failures=failures_by_file[index])
         for index in range(len(deliveries))
     ]
+
+
+@dataclass(frozen=True)
+class NormalisedBatch:
+    """:func:`normalise_frames`' results for several files, not split by file: each frame has
+    ``__file`` (:data:`FILE_INDEX`, the file's index in the list given) first, and its rows are
+    the files' in order, so the rows of file ``i`` are exactly ``normalise_frames``' ``i``-th."""
+
+    frame: pl.DataFrame
+    failures: pl.DataFrame
+    heights: tuple[int, ...]
+    """Each file's typed rows."""
+
+
+FILE_INDEX = _FILE
+
+
+def normalise_batch(
+    deliveries: Sequence[tuple[pl.DataFrame, dt.date]],
+    dataset: Dataset,
+    contract: Contract | None = None,
+) -> NormalisedBatch:
+    """Type several files of one dataset in one Polars pass, without splitting them apart."""
+    if not deliveries:
+        raise ValueError("a batch needs at least one file")
+    plan = _plan(contract or load_contract(), dataset)
+    strings = _strings(deliveries, plan.names)
+    typed = plan.apply(strings)
+    frames, failures = pl.collect_all(
+        [typed.drop(plan.problem_columns), _failures(typed, plan.problem_columns)]
+    )
+    heights = np.bincount(frames[_FILE].to_numpy(), minlength=len(deliveries))
+    return NormalisedBatch(
+        frame=frames, failures=failures, heights=tuple(int(height) for height in heights)
+    )
 
 
 def _strings(

@@ -20,6 +20,8 @@
     `denominator`, `median_days` and `n_children` (default: none). Children are de-duplicated in
     each area (count(distinct child_key)), so a child known to two councils counts once for their
     CPC and for Scotland. Cells with no items are not returned: indicator_values gives them zeros.
+    `period_types` (default: every one) limits the cells to those period types, for an indicator
+    the catalogue gives fewer than all.
 #}
 {% macro indicator_cells(
     indicator_id,
@@ -30,7 +32,8 @@
     numerator='count(distinct item_id)',
     denominator='null',
     median_days='null',
-    n_children='null'
+    n_children='null',
+    period_types=none
 ) -%}
 {%- if dated == 'flow' -%}
     {%- set reference_date = 'items.event_date' -%}
@@ -88,6 +91,9 @@ from (
             on items.council_code = area_councils.council_code
         inner join {{ ref('int_periods') }} as periods
             on {{ in_period }}
+            {%- if period_types is not none %}
+            and periods.period_type in ('{{ period_types | join("', '") }}')
+            {%- endif %}
     ) as placed
     {%- endfor %}
 ) as broken_down

@@ -3,9 +3,10 @@
 -- year), `looked_after` (looked after at any time in it); linked by CHI. Disclosure control counts
 -- pupils (`n_children`), not sessions."
 -- Year periods only: the school year (1 August to 31 July) is the statistical year, so each pupil
--- row of fct_attendance falls in the year period starting on its school_year_start; the month and
--- quarter cells the macro would also make are dropped. Numerator sum(sessions_attended),
--- denominator sum(sessions_possible), n_children the distinct pupils (child_key) of the cell: a
+-- row of fct_attendance falls in the year period starting on its school_year_start (the catalogue
+-- gives year periods only, and the macro makes no month or quarter cells). Numerator
+-- sum(sessions_attended), denominator sum(sessions_possible), n_children the distinct pupils
+-- (child_key) of the cell: a
 -- pupil in two councils' files counts once in their CPC and Scotland, with the sessions of both.
 -- Groups (multi-valued, a varchar[] named "group"): int_pupil_groups, shared with MDS37, gives each
 -- pupil row its groups: `registered` when the pupil's child_key has a registration in any council
@@ -43,10 +44,10 @@ cells as (
         'MDS36', 'items', 'flow', breakdowns=['group'],
         numerator='sum(sessions_attended)',
         denominator='sum(sessions_possible)',
-        n_children='count(distinct child_key)'
+        n_children='count(distinct child_key)',
+        period_types=['year']
     ) }}
 
 )
 
 select * from cells
-where period_type = 'year'

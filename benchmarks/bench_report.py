@@ -2,7 +2,8 @@
 
 Generates a national landing zone (all 32 councils; two statistical years at --scale 1 by default)
 in a scratch directory, runs the real load job once (which publishes and writes the report), then
-builds the report again on its own and prints the build time, the file's size and what is in it.
+builds the report again on its own (with no chart kept, then with every chart kept) and prints the
+build times, the file's size and what is in it.
 The targets (the report issue): under 30 s and under 10 MB for a national two-year run.
 
     uv run python benchmarks/bench_report.py [--years 2] [--scale 1.0] [--councils all]
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +22,8 @@ from pathlib import Path
 from cpmds.pipeline.runner import run_load
 from cpmds.pseudonymise import KEY_VARIABLE
 from cpmds.report import build_report
+from cpmds.report.build import REPORTS
+from cpmds.report.render import CACHE_FOLDER
 from cpmds.settings import Settings
 from cpmds.synthetic import GenerateOptions, generate
 
@@ -60,11 +64,16 @@ def main() -> None:
 
 
 def measure(home: Path) -> None:
+    # Once with every chart drawn (none kept, as after a run that changed the published values),
+    # then again with every chart kept (as a re-run over unchanged values).
+    shutil.rmtree(home / REPORTS / CACHE_FOLDER, ignore_errors=True)
     result = build_report(home)
+    kept = build_report(home)
     html = result.path.read_text(encoding="utf-8")
     rows = [
         ("report", str(result.path)),
-        ("build time", f"{result.seconds:.1f} s (target < {TARGET_SECONDS} s)"),
+        ("build time", f"{result.seconds:.1f} s, charts drawn (target < {TARGET_SECONDS} s)"),
+        ("rebuilt", f"{kept.seconds:.1f} s, charts kept"),
         ("size", f"{result.size / 1e6:.2f} MB (target < {TARGET_BYTES / 1e6:.0f} MB)"),
         ("inline SVG charts", f"{html.count('<svg'):,}"),
         ("of which SVG", f"{sum(len(s) for s in html.split('<svg')[1:]) / 1e6:.2f} MB"),

@@ -21,6 +21,7 @@ from cpmds.publish.atomic import (
     publish_build,
     published_path,
     restore_previous,
+    same_content,
     swap_in,
     versions_folder,
 )
@@ -203,3 +204,57 @@ def _copy(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     return target
+
+
+def test_the_content_is_compared_in_sql_as_the_digest_compares_it(tmp_path):
+    def build(name: str, values: list[tuple[str, int]], run_id: str = "r2") -> Path:
+        path = make_build(tmp_path / name / "cpmds.duckdb", values, run_id)
+        with duckdb.connect(str(path)) as connection:
+            connection.execute("create schema quality")
+            connection.execute("create table quality.consistency as select 0.0::double as value")
+            connection.execute("create table quality.pseudonym_key as select 'k1' as key_id")
+            connection.execute(
+                "create table quality.load_log as select 1::bigint as file_id, 'loaded' as status"
+            )
+        return path
+
+    published = build("p", [("MDS01", 5), ("MDS02", 0)], "r1")
+    cases = {
+        "more": (build("a", [("MDS01", 5), ("MDS02", 0), ("X", 1)]), False),  # a row more
+        "revised": (build("b", [("MDS01", 5), ("MDS02", 1)]), False),  # a value revised
+        "same": (build("c", [("MDS02", 0), ("MDS01", 5)]), True),  # same rows, other order
+    }
+    negative_zero = build("d", [("MDS01", 5), ("MDS02", 0)])
+    with duckdb.connect(str(negative_zero)) as connection:
+        connection.execute(
+            "create or replace table quality.consistency as select '-0.0'::double as value"
+        )
+    cases["negative zero"] = (negative_zero, False)  # its repr differs, so the digest does
+    for name, (path, same) in cases.items():
+        assert same_content(path, published) is same, name
+        assert (content_digest(path) == content_digest(published)) is same, name
+    other = build("e", [("MDS01", 5), ("MDS02", 0)])
+    with duckdb.connect(str(other)) as connection:
+        connection.execute("alter table marts.indicator_values alter numerator type integer")
+    assert same_content(other, published) is None  # another type: left to the digests
+    older = make_build(tmp_path / "f" / "cpmds.duckdb", [("MDS01", 5), ("MDS02", 0)], "r0")
+    assert same_content(published, older) is None  # published before quality existed
+
+
+def test_a_correction_that_moves_no_figure_is_still_published(tmp_path):
+    """The same indicator values from other files: the record-level tables differ, so analysts
+    get them; the same files again publish nothing."""
+
+    def build(name: str, files: list[tuple[int, str]]) -> Path:
+        path = make_build(tmp_path / name / "cpmds.duckdb", [("MDS01", 7)], name)
+        with duckdb.connect(str(path)) as connection:
+            connection.execute("create schema quality")
+            connection.execute("create table quality.load_log (file_id bigint, status varchar)")
+            connection.executemany("insert into quality.load_log values (?, ?)", files)
+        return path
+
+    home = tmp_path / "home"
+    assert publish_build(build("r1", [(1, "loaded")]), home).changed
+    corrected = [(1, "superseded"), (2, "loaded")]
+    assert publish_build(build("r2", corrected), home).changed
+    assert not publish_build(build("r3", corrected), home).changed

@@ -4,12 +4,14 @@ export (suppressed numbers as *, no formula reaches a spreadsheet)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from cpmds.publish.outputs import (
+    _cells,
     export_csv,
     neutralise,
     write_publication_file,
@@ -78,3 +80,48 @@ def test_every_formula_start_is_neutralised():
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise(text).startswith("'")
     assert neutralise("S12000005") == "S12000005"
+
+
+def _written_row_by_row(rows: pl.DataFrame, path: Path) -> bytes:
+    """The export as it was first written, row by row through csv.writer: the definition."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(rows.columns)
+        at = rows.columns.index("suppressed")
+        for row in rows.iter_rows():
+            writer.writerow(_cells(rows.columns, row, bool(row[at])))
+    return path.read_bytes()
+
+
+def test_the_csv_export_is_byte_for_byte_what_csv_writer_writes(tmp_path):
+    texts = ["", None, "x,y", 'q"r', "l\nm", "c\rd", " s ", "=1", "-2", "+x", "@a", "\tt", "é"]
+    floats = [1.0, 0.1, 1e-5, 1e16, 123456789.123, float("nan"), float("inf"), -0.0, None,
+              9.99e-5, 1e-4, -1e-7, 2.5e-300]  # fmt: skip
+    n = len(texts)
+    rows = pl.DataFrame(
+        {
+            "indicator_id": texts,
+            "value": floats,
+            "numerator": [1, None, -3, 0, 2**62, 5, 6, 7, 8, 9, 10, 11, 12],
+            "flags": [
+                ["a", "b"],
+                [],
+                None,
+                ["=x"],
+                ["a", None],
+                ["-"],
+                ["a,b"],
+                [""],
+                *[["x"]] * 5,
+            ],
+            "provisional": [True, False, None, *[True] * (n - 3)],
+            "period_start": [dt.date(2024, 1, 31), None, dt.date(1, 1, 1), *[None] * (n - 3)],
+            "single": pl.Series([1.1] * n, dtype=pl.Float32),
+            "moment": [dt.datetime(2024, 1, 1, 12, 0, 0, 5)] * n,
+            "suppressed": [False, True, None, *[False, True] * 5],
+        }
+    )
+    rows = rows.with_columns(pl.col("value").alias("ci_lower"))
+    written = export_csv(rows, tmp_path / "fast.csv").read_bytes()
+    assert written == _written_row_by_row(rows, tmp_path / "slow.csv")
+    assert b"\r\n" in written and b'"x,y"' in written

@@ -21,7 +21,9 @@ from identifiers import births_in, found_in, identifiers_in_input
 
 from cpmds.cli import main
 from cpmds.pipeline.runner import run_load
-from cpmds.report import latest_path, report_path
+from cpmds.report import build_report, latest_path, report_path
+from cpmds.report.build import REPORTS
+from cpmds.report.render import CACHE_FOLDER
 from cpmds.report.sources import publication_file
 from cpmds.settings import Settings
 from cpmds.state import state_path
@@ -239,6 +241,31 @@ def test_no_identifier_of_the_input_is_in_the_report(runs):
         for text in (html, embedded_csv(html)):
             assert not found_in(text, tokens)
             assert not births_in(text, births)
+
+
+def test_the_kept_charts_hold_no_identifier_and_give_the_report_drawn_afresh(runs):
+    settings, _, second = runs
+    kept = settings.home / REPORTS / CACHE_FOLDER
+    svgs = sorted(kept.glob("*.svg"))
+    assert len(svgs) >= 10  # every run chart and journey chart of the runs' reports
+    tokens, births = identifiers_in_input(settings.raw)
+    for path in svgs:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("<svg")
+        assert not found_in(text, tokens)
+        assert not births_in(text, births)
+    # Rebuilt from the kept charts, then with none kept: the same report (its time aside).
+    from_kept = build_report(settings.home, second.run_id)
+    assert from_kept.seconds < 30
+    with_kept = _timeless(html_of(settings, second.run_id))
+    shutil.rmtree(kept)
+    build_report(settings.home, second.run_id)
+    assert _timeless(html_of(settings, second.run_id)) == with_kept
+    assert sorted(kept.glob("*.svg")) != []  # kept again
+
+
+def _timeless(html: str) -> str:
+    return re.sub(r"(<dt>Report written</dt><dd>)[^<]*", r"\1", html)
 
 
 def test_a_past_run_s_report_is_rebuilt_with_the_last_published_values(runs):

@@ -100,7 +100,7 @@ def publish_stage(settings: Settings, run_id: str) -> PublishSummary:
     finish_stage(
         settings, run_id, published=result.changed, why_not=None if result.changed else NOTHING_NEW
     )
-    remember_build(settings.home, build_fingerprint(settings.home))
+    remember_build(settings.home, build_fingerprint(settings.home), run_id)
     summary = PublishSummary(result.changed, result.path, publication, export)
     logger.info(summary.describe())
     return summary

@@ -55,6 +55,7 @@ AREA_TYPE_LABELS = {
 }
 ROW_COLUMNS = ("Indicator", "Indicator name", "Breakdown", "Measure", "Area type", "Area code")
 AREA_NAME = "Area name"
+CELL_KEY = ("breakdown", "breakdown_value", "area_type", "area_code")  # a row of a table
 SOURCE = (
     "Child protection minimum dataset: extracts from councils' social work and education "
     "services, Police Scotland, NHS boards, the Scottish Children's Reporter Administration, "
@@ -183,15 +184,24 @@ def section_table(
         (row["area_type"], row["area_code"]): row for row in published.areas.iter_rows(named=True)
     }
     indicators = {row["indicator_id"]: row for row in published.indicators.iter_rows(named=True)}
+    shown = pl.DataFrame(
+        columns, schema={"period_type": pl.String, "period_label": pl.String}, orient="row"
+    )
     rows: list[list[object]] = []
     for indicator_id in section.members:
         indicator = indicators[indicator_id]
         values = published.values.filter(pl.col("indicator_id") == indicator_id)
         if indicator["total_row"]:
             values = values.filter(pl.col("breakdown") == "total")
-        # (breakdown, value, area type, area code) -> (period type, label) -> publication row
+        # (breakdown, value, area type, area code) -> (period type, label) -> publication row:
+        # a key for every row (in the order they first come), the rows of the periods shown.
         cells: dict[tuple, dict[tuple[str, str], dict]] = defaultdict(dict)
-        for row in values.iter_rows(named=True):
+        for key in values.select(CELL_KEY).unique(maintain_order=True).iter_rows():
+            cells[key] = {}
+        in_columns = values.join(
+            shown, on=["period_type", "period_label"], how="semi", nulls_equal=True
+        )
+        for row in in_columns.iter_rows(named=True):
             key = (row["breakdown"], row["breakdown_value"], row["area_type"], row["area_code"])
             cells[key][(row["period_type"], row["period_label"])] = row
         if not cells:

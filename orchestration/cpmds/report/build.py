@@ -27,6 +27,7 @@ from cpmds.report import history, published
 from cpmds.report.changes import value_changes
 from cpmds.report.indicators import indicator_sections
 from cpmds.report.journey import journey_section, journey_steps
+from cpmds.report.render import CACHE_FOLDER, Charts, resolve
 from cpmds.report.sources import open_sources
 from cpmds.report.submissions import STATUSES, submission_grid
 
@@ -106,6 +107,7 @@ def build_report(home: Path, run_id: str | None = None) -> ReportResult:
 def gather(home: Path, run_id: str | None) -> dict[str, Any]:
     """Everything the template shows, from the state store and the publication file only."""
     contract, catalogue = load_contract(), load_catalogue()
+    charts = Charts(folder=home / REPORTS / CACHE_FOLDER)
     with open_sources(home) as sources:
         facts = history.run_facts(sources, run_id)
         run = facts.run
@@ -129,12 +131,17 @@ def gather(home: Path, run_id: str | None) -> dict[str, Any]:
             "file_changes": history.file_changes(log, run["run_id"]),
             "value_changes": value_changes(home, run["run_id"], bool(run["published"])),
         }
-        context |= _published_sections(sources, shown, catalogue)
+        context |= _published_sections(sources, shown, catalogue, charts)
+    # Drawn once the sources are closed: the kept ones read, the others drawn in parallel.
+    charts.draw()
+    context = resolve(context)
     context["headlines"] = _headlines(context)
     return context
 
 
-def _published_sections(sources, shown: published.Published, catalogue) -> dict[str, Any]:
+def _published_sections(
+    sources, shown: published.Published, catalogue, charts: Charts
+) -> dict[str, Any]:
     if not shown.exists:
         return {"areas": {}, "indicator_sections": [], "journey": None, "cross": None}
     areas = published.areas(sources)
@@ -156,11 +163,11 @@ def _published_sections(sources, shown: published.Published, catalogue) -> dict[
         "areas": areas,
         "months": months,
         "indicator_sections": indicator_sections(
-            published.catalogue(sources), groups, months, rows, areas
+            published.catalogue(sources), groups, months, rows, areas, charts
         ),
         "chains": chains,
         "journey_year": year,
-        "journey": journey_section(steps, published.year_cells(sources, year, cells), areas)
+        "journey": journey_section(steps, published.year_cells(sources, year, cells), areas, charts)
         if year
         else None,
         "cross": _cross_checks(consistency, names),

@@ -86,12 +86,13 @@ def failing_rules(sources: Sources, run_id: str) -> list[dict[str, Any]]:
             pl.len().alias("findings"),
             pl.col("path").n_unique().alias("files"),
             pl.struct("path", "row", "column")
-            .sort_by("path", "row")
+            .sort_by("path", "row", "column", nulls_last=False)
             .head(EXAMPLES_PER_RULE)
             .alias("examples"),
             pl.col("message").first(),
         )
-        .sort(["severity", "findings", "rule"], descending=[False, True, False])
+        # The dataset last: a rule failing as often in two datasets comes out in one order.
+        .sort(["severity", "findings", "rule", "dataset"], descending=[False, True, False, False])
     )
     found = []
     for row in summary.to_dicts():

@@ -14,6 +14,7 @@ import polars as pl
 
 from cpmds.report.charts import Panel, run_chart_figure
 from cpmds.report.published import Area
+from cpmds.report.render import Charts
 from cpmds.report.runchart import run_chart
 
 COMPARABLE_UNITS = ("rate_per_1000", "percent", "median_days")
@@ -32,8 +33,11 @@ def indicator_sections(
     months: list[dt.date],
     rows: pl.DataFrame,
     areas: dict[tuple[str, str], Area],
+    charts: Charts | None = None,
 ) -> list[dict[str, Any]]:
-    """The catalogue's sections, each with its indicators' definitions and charts."""
+    """The catalogue's sections, each with its indicators' definitions and charts (drawn here,
+    or with ``charts`` asked for there, each ``svg`` a :class:`~cpmds.report.render.Pending`
+    until ``charts.draw()``)."""
     by_id = {indicator["indicator_id"]: indicator for indicator in catalogue}
     series = _series(rows, months)
     labels = [f"{month:%b %y}" for month in months]
@@ -51,7 +55,7 @@ def indicator_sections(
                     "anchor": indicator_id.lower(),
                     "panels": len(panels),
                     "signals": sum(len(p.chart.signals) for p in panels),
-                    "svg": run_chart_figure(panels, labels, UNIT_AXIS[indicator["unit"]])
+                    "svg": _chart(charts, panels, labels, UNIT_AXIS[indicator["unit"]])
                     if panels
                     else None,
                     "without_values": _without_values(series.get(indicator_id, {}), areas),
@@ -59,6 +63,12 @@ def indicator_sections(
             )
         sections.append({**group, "indicators": indicators})
     return sections
+
+
+def _chart(charts: Charts | None, panels: list[Panel], labels: list[str], unit: str):
+    if charts is None:
+        return run_chart_figure(panels, labels, unit)
+    return charts.ask("run_chart", panels, labels, unit)
 
 
 def _series(rows: pl.DataFrame, months: list[dt.date]) -> dict[str, dict[tuple, list]]:

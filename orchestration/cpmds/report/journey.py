@@ -17,6 +17,7 @@ import polars as pl
 from cpmds.catalogue import Catalogue
 from cpmds.report.charts import Step, journey_figure
 from cpmds.report.published import Area
+from cpmds.report.render import Charts
 
 CHAIN = "journey"
 BEFORE = ("MDS01",)  # concerns received, the front door
@@ -47,9 +48,14 @@ def journey_steps(catalogue: Catalogue) -> list[dict[str, Any]]:
 
 
 def journey_section(
-    steps: list[dict[str, Any]], cells: pl.DataFrame, areas: dict[tuple[str, str], Area]
+    steps: list[dict[str, Any]],
+    cells: pl.DataFrame,
+    areas: dict[tuple[str, str], Area],
+    charts: Charts | None = None,
 ) -> dict[str, Any]:
-    """Scotland's chart, the CPCs' charts, and the same counts as a table."""
+    """Scotland's chart, the CPCs' charts, and the same counts as a table (the charts drawn
+    here, or asked for from ``charts``, as in :func:`cpmds.report.indicators.indicator_sections`).
+    """
     found = {
         (row["indicator_id"], row["area_type"], row["area_code"]): row
         for row in (cells.to_dicts() if not cells.is_empty() else [])
@@ -67,13 +73,19 @@ def journey_section(
     return {
         "steps": steps,
         "rows": table,
-        "scotland_svg": journey_figure([(r["area"].name, r["steps"]) for r in scotland], 1)
+        "scotland_svg": _chart(charts, [(r["area"].name, r["steps"]) for r in scotland], 1)
         if scotland
         else None,
-        "cpc_svg": journey_figure([(r["area"].name, r["steps"]) for r in cpcs], CPC_COLUMNS)
+        "cpc_svg": _chart(charts, [(r["area"].name, r["steps"]) for r in cpcs], CPC_COLUMNS)
         if cpcs
         else None,
     }
+
+
+def _chart(charts: Charts | None, areas: list, columns: int):
+    if charts is None:
+        return journey_figure(areas, columns)
+    return charts.ask("journey", areas, columns)
 
 
 def _step(step: dict[str, Any], row: dict[str, Any] | None) -> Step:

@@ -119,8 +119,11 @@ def submission_grid(
         dataset = datasets[dataset_id]
         row = SenderRow(partner, org, dataset_id, cells=[None] * len(months))
         start = files["period"].min()
+        # Each period's files, in their order in the log (as a filter on the period gives them).
+        by_period = files.partition_by("period", as_dict=True, maintain_order=True)
+        nothing = files.clear()
         for period in _expected(dataset, start, last):
-            period_files = files.filter(pl.col("period") == period)
+            period_files = by_period.get((period,), nothing)
             end = _month_end(_month(period))
             due = due_date(dataset, end, contract.formats.monthly_due_days)
             cell, late_file = _cell(dataset, period_files, due, as_of)
@@ -152,7 +155,7 @@ def _cell(
         status = "missing" if as_of.date() > due else "pending"
         return Cell(status, f"nothing received; due {due:%d %b %Y}"), None
     statuses = set(files["status"].to_list())
-    first = files.sort("submission").row(0, named=True)
+    first = (files if files.height == 1 else files.sort("submission")).row(0, named=True)
     submitted: dt.datetime = first["submission"]
     seen: dt.datetime = files["arrived"].min()
     when = f"first submitted {submitted:%d %b %Y}, first seen {seen:%d %b %Y}; due {due:%d %b %Y}"

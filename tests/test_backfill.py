@@ -25,7 +25,7 @@ from cpmds.contract import load_contract
 from cpmds.defs import defs
 from cpmds.pipeline.backfill import BACKFILL_JOB, Periods, run_backfill
 from cpmds.pipeline.runner import RunOutcome, run_load
-from cpmds.publish.atomic import published_path
+from cpmds.publish.atomic import published_path, version_run
 from cpmds.settings import Settings
 from cpmds.state import StateStore, state_path
 from cpmds.state.schema import FILE_ID_COLUMN, landing_table
@@ -106,7 +106,7 @@ def warehouse_of(settings: Settings, run_id: str) -> Path:
     if build.exists():
         return build
     version = published_path(settings.home).resolve()
-    assert run_id in version.name
+    assert version_run(version) == run_id
     return version
 
 

@@ -26,13 +26,13 @@ from pathlib import Path
 
 from cpmds.bench.floors import copy_floor, csv_files, read_floor
 from cpmds.bench.memory import MemorySampler
+from cpmds.pipeline.incremental import BUILD_START_LINE
 from cpmds.pipeline.timing import SPANS, STAGES
 from cpmds.settings import Settings
 
 LAST_PERIOD = 202407  # the nightly month: July 2024, the first month of 2024/25
 BENCH_FILE = "bench.json"
 INGEST_STAGES = ("land", "gate 1", "ingest", "gate 2")
-BUILD_START_PREFIX = "transform: the build starts "
 PACKAGES = ("dagster", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "polars")
 
 
@@ -186,8 +186,8 @@ class _BuildStartSeen(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if message.startswith(BUILD_START_PREFIX):
-            self.seen = message.removeprefix(BUILD_START_PREFIX)
+        if message.startswith(BUILD_START_LINE):
+            self.seen = message.removeprefix(BUILD_START_LINE)
 
 
 def _measure(name: str, settings: Settings, run_load, progress: bool) -> Scenario:

@@ -35,6 +35,7 @@ from cpmds.state.schema import KEY_TABLE, QUALITY
 logger = logging.getLogger(__name__)
 
 FULL_REFRESH_VARIABLE = "CPMDS_FULL_REFRESH"
+BUILD_START_LINE = "transform: the build starts "  # the log line's start (cpmds bench reads it)
 # What the publish step adds to a build; a build starts from dbt's own schemas only.
 PUBLISH_SCHEMAS = ("publication", QUALITY)
 
@@ -46,7 +47,7 @@ class BuildStart:
 
     def describe(self) -> str:
         how = "from the last published build" if self.incremental else "empty (full refresh)"
-        return f"transform: the build starts {how}: {self.why}"
+        return f"{BUILD_START_LINE}{how}: {self.why}"
 
 
 def start_build(home: Path, target: Path) -> BuildStart:

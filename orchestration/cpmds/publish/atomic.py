@@ -224,7 +224,7 @@ def swap_in(built: Path, target: Path, label: str) -> Path:
     built.replace(version)
     _flush(folder)
     _flush(versions)
-    _point(target, version)
+    point_link(target, version)
     _prune(target)
     return version
 
@@ -245,14 +245,14 @@ def restore_previous(home: Path) -> Path:
                 f"no earlier published warehouse is kept under {versions_folder(home)}"
             )
         restored = earlier[-1]
-        _point(target, restored)
+        point_link(target, restored)
         _withdraw(current)
         shareable = target.with_name(PUBLICATION_FILE)
         run = version_run(restored)
         match = [v for v in kept_versions(shareable) if version_run(v) == run]
         shared_now = _current(shareable)
         if match and shared_now is not None:
-            _point(shareable, match[-1])
+            point_link(shareable, match[-1])
             _withdraw(shared_now)
         return restored
 
@@ -280,7 +280,7 @@ def version_run(version: Path) -> str:
     return version.parent.name.split("-", 1)[1]
 
 
-def _point(target: Path, version: Path) -> None:
+def point_link(target: Path, version: Path) -> None:
     """Swap the link ``target`` to ``version`` in one rename of a new link over the old."""
     swap = target.with_name(f".{target.name}.swap")
     swap.unlink(missing_ok=True)

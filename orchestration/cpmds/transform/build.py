@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpmds.publish.atomic import point_link
 from cpmds.settings import Settings
 from cpmds.state import state_path
 
@@ -83,10 +84,7 @@ class WarehouseBuild:
         if self.directory.exists():
             shutil.rmtree(self.directory)
         self.artifacts.mkdir(parents=True)
-        swap = parent / f".{WAREHOUSE_FILE}.swap"
-        swap.unlink(missing_ok=True)
-        swap.symlink_to(self.path.relative_to(parent))
-        swap.replace(self.link)
+        point_link(self.link, self.path)
         parsed = _last_parsed_project(parent, self.directory)
         if parsed is not None:
             shutil.copyfile(parsed, self.artifacts / PARSED_PROJECT)

@@ -10,9 +10,9 @@
     indicator_cells uses for its stock items. Written for the indicators that take such children
     as a denominator (MDS25: MDS19's children on the register; MDS35: MDS34's looked-after
     children) and then look at each child's records on the period's last day, which
-    indicator_cells cannot do.
+    indicator_cells cannot do. `periods` (default int_periods) names the periods to look at.
 #}
-{% macro children_open_at_period_end(records, opened_on, closed_on) -%}
+{% macro children_open_at_period_end(records, opened_on, closed_on, periods=none) -%}
 select distinct
     area_councils.area_type,
     area_councils.area_code,
@@ -24,7 +24,7 @@ select distinct
 from {{ records }} as records
 inner join {{ ref('ref_area_councils') }} as area_councils
     on records.council_code = area_councils.council_code
-inner join {{ ref('int_periods') }} as periods
+inner join {{ periods if periods is not none else ref('int_periods') }} as periods
     on records.{{ opened_on }} <= periods.period_end
     and coalesce(records.{{ closed_on }}, date '9999-12-31') > periods.period_end
 {%- endmacro %}

@@ -22,6 +22,12 @@
     CPC and for Scotland. Cells with no items are not returned: indicator_values gives them zeros.
     `period_types` (default: every one) limits the cells to those period types, for an indicator
     the catalogue gives fewer than all.
+
+    The cells of a period whose items are unchanged since the last build are taken from the model's
+    table (macros/period_reuse.sql): a stock item's digest leaves out its dates, which only place
+    it in periods (a stock cell may not read them), so a record that closes changes only the
+    periods after it closed. The model's table must be this macro's cells; a model that joins two
+    calls (MDS24) leaves out their `period_items_digest` and counts every period.
 #}
 {% macro indicator_cells(
     indicator_id,
@@ -41,6 +47,11 @@
 {%- elif dated == 'stock' -%}
     {%- set reference_date = 'periods.period_end' -%}
     {%- set in_period = "items.opened_on <= periods.period_end and coalesce(items.closed_on, date '9999-12-31') > periods.period_end" -%}
+    {%- for expression in [numerator, denominator, median_days, n_children] + breakdowns -%}
+        {%- if 'opened_on' in expression or 'closed_on' in expression -%}
+            {{ exceptions.raise_compiler_error("indicator_cells: a stock cell counts its items open at the period's last day, so it may not read opened_on or closed_on (" ~ indicator_id ~ ": " ~ expression ~ ")") }}
+        {%- endif -%}
+    {%- endfor -%}
 {%- else -%}
     {{ exceptions.raise_compiler_error("indicator_cells: dated is 'flow' or 'stock', not " ~ dated) }}
 {%- endif -%}
@@ -57,46 +68,66 @@
         {%- do parts.append(("'" ~ breakdown ~ "'", 'placed."' ~ breakdown ~ '"')) -%}
     {%- endif -%}
 {%- endfor -%}
-select
-    '{{ indicator_id }}' as indicator_id,
-    area_type,
-    area_code,
-    period_type,
-    period_label,
-    breakdown,
-    breakdown_value,
-    cast({{ numerator }} as bigint) as numerator,
-    cast({{ denominator }} as bigint) as denominator,
-    cast({{ median_days }} as double) as median_days,
-    cast({{ n_children }} as bigint) as n_children
+{#- A stock item's dates only decide the periods it is in (checked above), so a record that closes
+    leaves the digests of the periods it stays open in as they were. -#}
+{%- set hashed = '*columns(items.* exclude (opened_on, closed_on))' if dated == 'stock' else '*columns(items.*)' -%}
+select * from (
+with
 
-from (
-    {%- for name, value in parts %}
-    {% if not loop.first %}union all{% endif %}
+period_digests as (
+
+    {{ period_digests([
+        period_digest_rows(indicator_id, items, in_period, hashed, period_types=period_types)
+    ]) }}
+
+),
+
+{{ reused_cells_and_periods_to_count(indicator_id) }}
+
+counted_cells as (
+
     select
-        placed.*,
-        {{ name }} as breakdown,
-        cast({{ value }} as varchar) as breakdown_value
-    from (
-        select
-            items.*,
-            area_councils.area_type,
-            area_councils.area_code,
-            periods.period_type,
-            periods.period_label,
-            periods.period_end,
-            {{ reference_date }} as reference_date
-        from {{ items }} as items
-        inner join {{ ref('ref_area_councils') }} as area_councils
-            on items.council_code = area_councils.council_code
-        inner join {{ ref('int_periods') }} as periods
-            on {{ in_period }}
-            {%- if period_types is not none %}
-            and periods.period_type in ('{{ period_types | join("', '") }}')
-            {%- endif %}
-    ) as placed
-    {%- endfor %}
-) as broken_down
+        '{{ indicator_id }}' as indicator_id,
+        area_type,
+        area_code,
+        period_type,
+        period_label,
+        breakdown,
+        breakdown_value,
+        cast({{ numerator }} as bigint) as numerator,
+        cast({{ denominator }} as bigint) as denominator,
+        cast({{ median_days }} as double) as median_days,
+        cast({{ n_children }} as bigint) as n_children
 
-group by area_type, area_code, period_type, period_label, breakdown, breakdown_value
+    from (
+        {%- for name, value in parts %}
+        {% if not loop.first %}union all{% endif %}
+        select
+            placed.*,
+            {{ name }} as breakdown,
+            cast({{ value }} as varchar) as breakdown_value
+        from (
+            select
+                items.*,
+                area_councils.area_type,
+                area_councils.area_code,
+                periods.period_type,
+                periods.period_label,
+                periods.period_end,
+                {{ reference_date }} as reference_date
+            from {{ items }} as items
+            inner join {{ ref('ref_area_councils') }} as area_councils
+                on items.council_code = area_councils.council_code
+            inner join periods_to_count as periods
+                on {{ in_period }}
+        ) as placed
+        {%- endfor %}
+    ) as broken_down
+
+    group by area_type, area_code, period_type, period_label, breakdown, breakdown_value
+
+)
+
+{{ cells_with_digests() }}
+)
 {%- endmacro %}

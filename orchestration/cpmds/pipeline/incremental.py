@@ -14,7 +14,9 @@ starts from a copy of the published warehouse only when:
 
 and the ``CPMDS_FULL_REFRESH`` variable (``cpmds run --full-refresh``) is not set. Otherwise, or if
 the copy cannot be checked, the build starts empty and dbt builds every model from the landing
-tables. Everything else the build makes (intermediate, marts) is rebuilt in full every run.
+tables. The indicator models read their own tables in the copy too: a period whose inputs are
+unchanged keeps its cells (``dbt_project/macros/period_reuse.sql``). Every other model is rebuilt
+in full every run.
 """
 
 from __future__ import annotations

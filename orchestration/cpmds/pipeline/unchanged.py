@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from importlib.metadata import version
 from pathlib import Path
 
 from cpmds.publish.atomic import published_path
@@ -28,10 +29,14 @@ LAST_BUILD_FILE = ".last_build.json"
 ALWAYS_BUILD_VARIABLE = "CPMDS_ALWAYS_BUILD"
 PACKAGE = PROJECT_ROOT / "orchestration" / "cpmds"
 CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".sql", ".j2", ".html", ".css", ".csv", ".md"}
+# What runs the models' SQL: another version may compute (or hash) differently.
+ENGINE_PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb")
 
 
 def code_digest() -> str:
     digest = hashlib.sha256(project_digest().encode())
+    for package in ENGINE_PACKAGES:
+        digest.update(f"{package}=={version(package)}\0".encode())
     for path in sorted(PACKAGE.rglob("*")):
         if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
             digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")

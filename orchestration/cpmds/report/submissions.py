@@ -119,11 +119,13 @@ def submission_grid(
         dataset = datasets[dataset_id]
         row = SenderRow(partner, org, dataset_id, cells=[None] * len(months))
         start = files["period"].min()
-        # Each period's files, in their order in the log (as a filter on the period gives them).
-        by_period = files.partition_by("period", as_dict=True, maintain_order=True)
-        nothing = files.clear()
+        # Each period's files, in their order in the log, as plain rows: a grid has thousands of
+        # cells, and a data frame per cell costs more than the cell's work.
+        by_period: dict[int, list[dict]] = {}
+        for record in files.iter_rows(named=True):
+            by_period.setdefault(record["period"], []).append(record)
         for period in _expected(dataset, start, last):
-            period_files = by_period.get((period,), nothing)
+            period_files = by_period.get(period, [])
             end = _month_end(_month(period))
             due = due_date(dataset, end, contract.formats.monthly_due_days)
             cell, late_file = _cell(dataset, period_files, due, as_of)
@@ -147,17 +149,18 @@ def submission_grid(
 
 
 def _cell(
-    dataset: Dataset, files: pl.DataFrame, due: dt.date, as_of: dt.datetime
+    dataset: Dataset, files: list[dict], due: dt.date, as_of: dt.datetime
 ) -> tuple[Cell, dict[str, object] | None]:
-    if files.is_empty():
+    """A sender's cell for one period, from its files there (load-log rows, in log order)."""
+    if not files:
         if dataset.coverage == "voluntary":
             return Cell("none", f"nothing sent (voluntary); due {due:%d %b %Y}"), None
         status = "missing" if as_of.date() > due else "pending"
         return Cell(status, f"nothing received; due {due:%d %b %Y}"), None
-    statuses = set(files["status"].to_list())
-    first = (files if files.height == 1 else files.sort("submission")).row(0, named=True)
+    statuses = {record["status"] for record in files}
+    first = min(files, key=lambda record: record["submission"])  # the first in the log on a tie
     submitted: dt.datetime = first["submission"]
-    seen: dt.datetime = files["arrived"].min()
+    seen: dt.datetime = min(record["arrived"] for record in files)
     when = f"first submitted {submitted:%d %b %Y}, first seen {seen:%d %b %Y}; due {due:%d %b %Y}"
     if "loaded" in statuses:
         is_late = submitted.date() > due

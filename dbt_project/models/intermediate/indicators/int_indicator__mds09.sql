@@ -2,7 +2,9 @@
 -- the period had another IRD for the same child in the {{ var('mds09_lookback') }} calendar months
 -- before it (on or after the date {{ var('mds09_lookback') }} months earlier, strictly before it).
 -- Numerator and denominator are children (by linked child key), de-duplicated within each area.
--- The rule depends on the period itself, so it is written here rather than with indicator_cells:
+-- The rule depends on the period itself, so it is written here rather than with indicator_cells
+-- (a period is counted again only when the IRDs in it or in its look-back changed since the last
+-- build):
 --   * a child's first IRD in the period is taken within each area (the earliest `ird_date` among
 --     the area's councils' IRDs of that child in the period), so a child's first IRD in a council
 --     can be later than their first for the CPC or Scotland;
@@ -20,17 +22,27 @@ irds as (
 
 ),
 
-periods as (
-
-    select * from {{ ref('int_periods') }}
-
-),
-
 area_councils as (
 
     select * from {{ ref('ref_area_councils') }}
 
 ),
+
+-- What a period's cells read: the IRDs in it or in the look-back before it (macros/period_reuse.sql:
+-- only the periods where these changed are counted).
+period_digests as (
+
+    {{ period_digests([period_digest_rows(
+        'MDS09', 'irds',
+        'items.ird_date between '
+            ~ months_before('periods.period_start', var('mds09_lookback'))
+            ~ ' and periods.period_end',
+        'items.council_code, items.child_key, items.ird_date'
+    )]) }}
+
+),
+
+{{ reused_cells_and_periods_to_count('MDS09') }}
 
 -- Each child with an IRD in the period, per area and period, with the date of their first.
 first_irds as (
@@ -46,7 +58,7 @@ first_irds as (
     from irds
     inner join area_councils
         on irds.council_code = area_councils.council_code
-    inner join periods
+    inner join periods_to_count as periods
         on irds.ird_date between periods.period_start and periods.period_end
     group by
         area_councils.area_type,
@@ -73,20 +85,26 @@ children_with_repeats as (
 
     from first_irds
 
+),
+
+counted_cells as (
+
+    select
+        'MDS09' as indicator_id,
+        area_type,
+        area_code,
+        period_type,
+        period_label,
+        'total' as breakdown,
+        'total' as breakdown_value,
+        cast(count(distinct case when is_repeat then child_key end) as bigint) as numerator,
+        cast(count(distinct child_key) as bigint) as denominator,
+        cast(null as double) as median_days,
+        cast(null as bigint) as n_children
+
+    from children_with_repeats
+    group by area_type, area_code, period_type, period_label
+
 )
 
-select
-    'MDS09' as indicator_id,
-    area_type,
-    area_code,
-    period_type,
-    period_label,
-    'total' as breakdown,
-    'total' as breakdown_value,
-    cast(count(distinct case when is_repeat then child_key end) as bigint) as numerator,
-    cast(count(distinct child_key) as bigint) as denominator,
-    cast(null as double) as median_days,
-    cast(null as bigint) as n_children
-
-from children_with_repeats
-group by area_type, area_code, period_type, period_label
+{{ cells_with_digests() }}

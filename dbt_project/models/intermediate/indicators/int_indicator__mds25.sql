@@ -7,7 +7,8 @@
 -- and not ended on or before it: a placement ending ON the last day is not open, one starting on
 -- it is), looked for in the whole of fct_placements by child key (a placement in any council, not
 -- only the area's). The numerator depends on the period's last day, so it is written here rather
--- than with indicator_cells. Total only.
+-- than with indicator_cells. Total only. A period is counted again only when the registrations or
+-- placements open at its last day changed since the last build.
 
 with
 
@@ -23,11 +24,34 @@ placements as (
 
 ),
 
+-- What a period's cells read: the registrations and the placements open at its last day
+-- (macros/period_reuse.sql: only the periods where these changed are counted).
+period_digests as (
+
+    {{ period_digests([
+        period_digest_rows(
+            'MDS25', 'registrations',
+            "items.registration_date <= periods.period_end and coalesce(items.deregistration_date, date '9999-12-31') > periods.period_end",
+            'items.council_code, items.child_key', tag='registrations'
+        ),
+        period_digest_rows(
+            'MDS25', 'placements',
+            "items.placement_start <= periods.period_end and coalesce(items.placement_end, date '9999-12-31') > periods.period_end",
+            'items.child_key', tag='placements'
+        )
+    ]) }}
+
+),
+
+{{ reused_cells_and_periods_to_count('MDS25') }}
+
 -- MDS19: each child on the register of one of the area's councils at the period's last day, one
 -- row per area, period (with its last day) and child.
 children_on_register as (
 
-    {{ children_open_at_period_end('registrations', 'registration_date', 'deregistration_date') }}
+    {{ children_open_at_period_end(
+        'registrations', 'registration_date', 'deregistration_date', periods='periods_to_count'
+    ) }}
 
 ),
 
@@ -47,20 +71,26 @@ children_looked_after as (
 
     from children_on_register
 
+),
+
+counted_cells as (
+
+    select
+        'MDS25' as indicator_id,
+        area_type,
+        area_code,
+        period_type,
+        period_label,
+        'total' as breakdown,
+        'total' as breakdown_value,
+        cast(count(distinct case when is_looked_after then child_key end) as bigint) as numerator,
+        cast(count(distinct child_key) as bigint) as denominator,
+        cast(null as double) as median_days,
+        cast(null as bigint) as n_children
+
+    from children_looked_after
+    group by area_type, area_code, period_type, period_label
+
 )
 
-select
-    'MDS25' as indicator_id,
-    area_type,
-    area_code,
-    period_type,
-    period_label,
-    'total' as breakdown,
-    'total' as breakdown_value,
-    cast(count(distinct case when is_looked_after then child_key end) as bigint) as numerator,
-    cast(count(distinct child_key) as bigint) as denominator,
-    cast(null as double) as median_days,
-    cast(null as bigint) as n_children
-
-from children_looked_after
-group by area_type, area_code, period_type, period_label
+{{ cells_with_digests() }}

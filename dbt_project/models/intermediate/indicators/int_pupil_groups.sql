@@ -30,6 +30,46 @@ placements as (
 
 ),
 
+-- The school years the pupil rows fall in.
+school_years as (
+
+    select distinct school_year_start, school_year_end
+    from attendance
+
+),
+
+-- Each child key (of any council) with a registration open at any time in a school year: opened
+-- on or before its last day and not closed on or before its first day. Worked out per school year
+-- rather than per pupil row: a few years, not millions of rows.
+registered_years as (
+
+    select distinct
+        registrations.child_key,
+        school_years.school_year_start
+
+    from registrations
+    inner join school_years
+        on registrations.registration_date <= school_years.school_year_end
+        and coalesce(registrations.deregistration_date, date '9999-12-31')
+            > school_years.school_year_start
+
+),
+
+-- Likewise for a placement.
+looked_after_years as (
+
+    select distinct
+        placements.child_key,
+        school_years.school_year_start
+
+    from placements
+    inner join school_years
+        on placements.placement_start <= school_years.school_year_end
+        and coalesce(placements.placement_end, date '9999-12-31')
+            > school_years.school_year_start
+
+),
+
 -- Each pupil row with whether its child was on the register, and whether looked after, during its
 -- school year: looked for by child key in every council, not only the pupil's own.
 pupils_in_groups as (
@@ -43,24 +83,16 @@ pupils_in_groups as (
         attendance.sessions_possible,
         attendance.sessions_attended,
         attendance.exclusions,
-        exists (
-            select 1
-            from registrations
-            where registrations.child_key = attendance.child_key
-                and registrations.registration_date <= attendance.school_year_end
-                and coalesce(registrations.deregistration_date, date '9999-12-31')
-                    > attendance.school_year_start
-        ) as is_registered,
-        exists (
-            select 1
-            from placements
-            where placements.child_key = attendance.child_key
-                and placements.placement_start <= attendance.school_year_end
-                and coalesce(placements.placement_end, date '9999-12-31')
-                    > attendance.school_year_start
-        ) as is_looked_after
+        registered_years.child_key is not null as is_registered,
+        looked_after_years.child_key is not null as is_looked_after
 
     from attendance
+    left join registered_years
+        on attendance.child_key = registered_years.child_key
+        and attendance.school_year_start = registered_years.school_year_start
+    left join looked_after_years
+        on attendance.child_key = looked_after_years.child_key
+        and attendance.school_year_start = looked_after_years.school_year_start
 
 ),
 

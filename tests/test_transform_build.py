@@ -9,6 +9,7 @@ independent reading of the landing zone (``tests/landing.py``).
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -286,3 +287,23 @@ def test_the_warehouse_documentation_page_is_written_from_the_build(built):
     # one self-contained page: dbt's manifest and catalog are inlined, models and their docs in it
     assert "indicator_values" in text and "int_indicator__mds19" in text
     assert "Children on the register" in text
+
+
+def test_a_column_left_empty_fails_its_models_not_null_test(built, tmp_path):
+    """not_null_columns (dbt_project/tests/generic): one test per model over all its required
+    columns, run here as the build compiled it, on the built warehouse and on a copy with a gap."""
+    settings, build, run_id = built
+    compiled = warehouse_build(settings, run_id).artifacts / "compiled"
+    (test_sql,) = compiled.rglob("fct_registrations.yml/not_null_columns_*.sql")
+    query = test_sql.read_text(encoding="utf-8")
+    damaged = tmp_path / "cpmds.duckdb"  # the catalog name the compiled test reads
+    shutil.copyfile(build, damaged)
+    with duckdb.connect(str(damaged)) as connection:
+        assert connection.execute(query).fetchall() == []
+        assert connection.execute("select count(*) from marts.fct_registrations").fetchone()[0] > 2
+        connection.execute(
+            "update marts.fct_registrations set child_key = null "
+            "where rowid in (select rowid from marts.fct_registrations limit 2)"
+        )
+        assert connection.execute(query).fetchall() == [("child_key", 2)]
+

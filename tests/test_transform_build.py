@@ -306,4 +306,3 @@ def test_a_column_left_empty_fails_its_models_not_null_test(built, tmp_path):
             "where rowid in (select rowid from marts.fct_registrations limit 2)"
         )
         assert connection.execute(query).fetchall() == [("child_key", 2)]
-

@@ -20,7 +20,9 @@
         {{ cells_with_digests(indicator_id) }}
 
     The model's own table is read back, so the model's table must be these cells (with the digest
-    column), not something joined from them.
+    column), not something joined from them. The digests say nothing of the code: the pipeline
+    starts a build empty when the code changed; by hand, build with `--full-refresh` after changing
+    an indicator's code.
 #}
 
 {#
@@ -154,7 +156,9 @@ select * from reused_cells
     the table keeps period digests; none otherwise (every period is counted).
 #}
 {% macro previous_cells() -%}
-{%- if not execute or this is none -%}  {# this: none in a dbt unit test #}
+{#- this: none in a dbt unit test. --full-refresh: a build by hand after changing a model's code
+    (the pipeline starts such a build empty by itself), whose digests would not show the change. -#}
+{%- if not execute or this is none or flags.FULL_REFRESH -%}
     {{ return(none) }}
 {%- endif -%}
 {%- set relation = adapter.get_relation(

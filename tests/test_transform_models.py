@@ -74,7 +74,9 @@ def test_one_current_state_model_per_dataset_keyed_by_org_and_key():
     for dataset in CONTRACT.datasets:
         name = f"int_{dataset.id}__current"
         sql = files[f"{INTERMEDIATE}/{name}.sql"]
-        assert f"ref('stg_{dataset.id}')" in sql and "source(" not in sql
+        assert f"ref('stg_{dataset.id}')" in sql
+        # the landing table only to find the records of superseded files (changed_records)
+        assert sql.count("source(") == 2 and f"changed_records('stg_{dataset.id}'" in sql
         assert "order by _period desc, _submission desc, _file_id desc, _row desc" in sql
         assert "where _recency = 1 and not coalesce(deleted, false)" in sql
         (model,) = yaml.safe_load(files[f"{INTERMEDIATE}/{name}.yml"])["models"]

@@ -11,3 +11,61 @@ where _file_id not in (
     where status = 'loaded' and dataset = '{{ dataset }}'
 )
 {%- endmacro %}
+
+{#
+    The records of a current-state model whose staging rows changed since the last build: those in
+    the files this build staged, and those in the files superseded for the same sender and period
+    (a resubmission may leave a record out, and the record's earlier row then becomes current
+    again). A file is superseded only by a later one for its sender and period that loads, which
+    the build that follows stages, so no other record's current state can have changed.
+    `staging` names the staging model, `dataset` is the load log's dataset id, `identity` the
+    record's columns (staging names) and `landing_identity` the same columns as the staging model
+    reads them from a landing row (`source`) and its file's load-log row (`current_files`).
+#}
+{% macro changed_records(staging, dataset, identity, landing_identity) -%}
+with
+
+staged_now as (
+
+    select *
+    from {{ ref(staging) }}
+    where _staged_by = '{{ invocation_id }}'
+
+)
+
+select {{ identity | join(', ') }}
+from staged_now
+union
+select
+    {%- for expression in landing_identity %}
+    {{ expression }} as {{ identity[loop.index0] }}{{ "," if not loop.last }}
+    {%- endfor %}
+from {{ source('landing', dataset) }} as source
+inner join {{ source('quality', 'load_log') }} as current_files
+    on source._file_id = current_files.file_id
+where current_files.status = 'superseded'
+    and current_files.dataset = '{{ dataset }}'
+    and (cast(current_files.org as varchar), cast(current_files.period as integer))
+        in (select _org, _period from staged_now)
+{%- endmacro %}
+
+{#
+    Run before an incremental current-state model adds the current rows of its changed records
+    (changed_records): their rows from the last build leave it first, so a record whose latest row
+    is now a deletion, or that lost its row, is gone as it would be from a build from nothing.
+#}
+{% macro delete_current_rows_of_changed_records(staging, dataset, identity, landing_identity) -%}
+{%- if is_incremental() -%}
+delete from {{ this }} as current_row
+where exists (
+    select 1
+    from ({{ changed_records(staging, dataset, identity, landing_identity) }}) as changed
+    where
+        {%- for column in identity %}
+        changed.{{ column }} = current_row.{{ column }}{{ " and" if not loop.last }}
+        {%- endfor %}
+)
+{%- else -%}
+select 1  {#- a build from nothing: the model is built whole #}
+{%- endif -%}
+{%- endmacro %}

@@ -4,6 +4,19 @@
 -- A record's current state is its row from the latest period (a monthly extract
 -- re-sends every record created or changed that month).
 
+-- Incremental: a build that starts from the last published one (cpmds.pipeline.incremental)
+-- ranks again only the records whose rows changed (macros/incremental.sql, changed_records),
+-- after deleting their rows from the last build; a build from nothing ranks every record.
+-- depends_on: {{ source('landing', 'scra__hearings') }}
+-- depends_on: {{ source('quality', 'load_log') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_current_rows_of_changed_records('stg_scra__hearings', 'scra__hearings', ['_org', 'hearing_id'], ['cast(current_files.org as varchar)', 'cast(source.hearing_id as varchar)']) }}"
+    )
+}}
+
 with
 
 staged as (
@@ -11,6 +24,22 @@ staged as (
     select * from {{ ref('stg_scra__hearings') }}
 
 ),
+{% if is_incremental() %}
+
+changed_records as (
+
+    {{ changed_records('stg_scra__hearings', 'scra__hearings', ['_org', 'hearing_id'], ['cast(current_files.org as varchar)', 'cast(source.hearing_id as varchar)']) }}
+
+),
+
+restaged as (
+
+    select staged.*
+    from staged
+    inner join changed_records using (_org, hearing_id)
+
+),
+{% endif %}
 
 ranked as (
 
@@ -21,7 +50,7 @@ ranked as (
             order by _period desc, _submission desc, _file_id desc, _row desc
         ) as _recency
 
-    from staged
+    from {% if is_incremental() %}restaged{% else %}staged{% endif %}
 
 ),
 

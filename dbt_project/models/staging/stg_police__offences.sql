@@ -41,6 +41,7 @@ renamed as (
         cast(current_files.period as integer) as _period,
         make_date(current_files.period // 100, current_files.period % 100, 1) as _period_month,
         cast(current_files.submission as timestamp) as _submission,
+        '{{ invocation_id }}' as _staged_by,
         cast(source.crime_id as varchar) as crime_id,
         cast(source.victim_no as bigint) as victim_no,
         cast(source.recorded_date as date) as recorded_date,

@@ -41,6 +41,7 @@ renamed as (
         cast(current_files.period as integer) as _period,
         make_date(current_files.period // 100, current_files.period % 100, 1) as _period_month,
         cast(current_files.submission as timestamp) as _submission,
+        '{{ invocation_id }}' as _staged_by,
         cast(source.child_id as varchar) as child_id,
         cast(source.chi as varchar) as chi_pseudonym,
         cast(source.chi__valid as boolean) as chi_valid,

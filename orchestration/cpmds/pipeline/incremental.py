@@ -1,7 +1,8 @@
 """Where a run's dbt build starts: from the last published build, or empty (the full refresh).
 
 The staging models are incremental (``dbt_project/macros/incremental.sql``): given last night's
-tables they add only the files loaded since and drop the rows of files no longer current. That is
+tables they add only the files loaded since and drop the rows of files no longer current; the
+current-state models rank again only the records in those files. That is
 the same as building them from nothing only when last night's tables were made by the same code,
 from the same rows of every file they hold, under the same pseudonymisation key. So a build
 starts from a copy of the published warehouse only when:

@@ -51,6 +51,8 @@ PROJECT_TEMPLATE = Path(__file__).parent / "templates" / "dbt_project.yml"
 SOURCES_FILE = "_sources.yml"
 LOAD_LOG = "load_log"
 CURRENT_STATUS = "loaded"
+SUPERSEDED_STATUS = "superseded"
+STAGED_BY_COLUMN = "_staged_by"
 CONTRACT_DIR = "orchestration/cpmds/contract/data/"
 
 # What the pipeline does with each kind of identifier before anything is stored (security.md).
@@ -237,6 +239,15 @@ def staged_columns(dataset: Dataset, contract: Contract) -> list[StagedColumn]:
             "When the partner produced the file (the submission stamp of its name): of two files "
             "for the same period, the later submission is current.",
         ),
+        StagedColumn(
+            STAGED_BY_COLUMN,
+            STAGED_BY_COLUMN,
+            "varchar",
+            "The dbt build that added the row (its invocation id): a build that starts from the "
+            "last published one adds only the files loaded since, and the current-state model "
+            "ranks again only the records in them (and in the files they superseded).",
+            expression="'{{ invocation_id }}'",
+        ),
     ]
     for column in dataset.columns:
         if column.identifier == "postcode":
@@ -398,7 +409,7 @@ def current_columns(dataset: Dataset, contract: Contract) -> list[StagedColumn]:
             expression=column.name,
         )
         for column in staged_columns(dataset, contract)
-        if column.name != deletion
+        if column.name not in (deletion, STAGED_BY_COLUMN)
     ]
 
 
@@ -506,7 +517,12 @@ select * from renamed
 def _current_sql(dataset: Dataset, contract: Contract) -> str:
     contract_path = f"{CONTRACT_DIR}datasets/{dataset.id}.yaml"
     deletion = contract.formats.deletion_column
-    identity = ", ".join(record_identity(dataset, contract))
+    identity = record_identity(dataset, contract)
+    read_as = {column.name: column.sql for column in staged_columns(dataset, contract)}
+    changed = (
+        f"'{model_name(dataset)}', '{dataset.id}', {identity!r}, "
+        f"{[read_as[name] for name in identity]!r}"
+    )
     columns = ",\n        ".join(column.name for column in current_columns(dataset, contract))
     if dataset.cadence == "annual":
         why = (
@@ -522,6 +538,19 @@ def _current_sql(dataset: Dataset, contract: Contract) -> str:
         header("--", contract_path)
         + f"""
 {why}
+-- Incremental: a build that starts from the last published one (cpmds.pipeline.incremental)
+-- ranks again only the records whose rows changed (macros/incremental.sql, changed_records),
+-- after deleting their rows from the last build; a build from nothing ranks every record.
+-- depends_on: {{{{ source('{LANDING}', '{dataset.id}') }}}}
+-- depends_on: {{{{ source('{QUALITY}', '{LOAD_LOG}') }}}}
+{{{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{{{ delete_current_rows_of_changed_records({changed}) }}}}"
+    )
+}}}}
+
 with
 
 staged as (
@@ -529,17 +558,33 @@ staged as (
     select * from {{{{ ref('{model_name(dataset)}') }}}}
 
 ),
+{{% if is_incremental() %}}
+
+changed_records as (
+
+    {{{{ changed_records({changed}) }}}}
+
+),
+
+restaged as (
+
+    select staged.*
+    from staged
+    inner join changed_records using ({", ".join(identity)})
+
+),
+{{% endif %}}
 
 ranked as (
 
     select
         *,
         row_number() over (
-            partition by {identity}
+            partition by {", ".join(identity)}
             order by _period desc, _submission desc, {FILE_ID_COLUMN} desc, {ROW_COLUMN} desc
         ) as _recency
 
-    from staged
+    from {{% if is_incremental() %}}restaged{{% else %}}staged{{% endif %}}
 
 ),
 

@@ -74,17 +74,7 @@ reused_cells as (
 
     {%- if previous is not none %}
     select
-        previous.indicator_id,
-        previous.area_type,
-        previous.area_code,
-        previous.period_type,
-        previous.period_label,
-        previous.breakdown,
-        previous.breakdown_value,
-        previous.numerator,
-        previous.denominator,
-        previous.median_days,
-        previous.n_children,
+        {{ cell_columns('previous') }},
         previous.period_items_digest
     from {{ previous }} as previous
     inner join period_digests
@@ -94,17 +84,9 @@ reused_cells as (
     where previous.indicator_id = '{{ indicator_id }}'
     {%- else %}
     select
-        cast(null as varchar) as indicator_id,
-        cast(null as varchar) as area_type,
-        cast(null as varchar) as area_code,
-        cast(null as varchar) as period_type,
-        cast(null as varchar) as period_label,
-        cast(null as varchar) as breakdown,
-        cast(null as varchar) as breakdown_value,
-        cast(null as bigint) as numerator,
-        cast(null as bigint) as denominator,
-        cast(null as double) as median_days,
-        cast(null as bigint) as n_children,
+        {%- for name, sql_type in cell_column_types() %}
+        cast(null as {{ sql_type }}) as {{ name }},
+        {%- endfor %}
         cast(null as varchar) as period_items_digest
     where false
     {%- endif %}
@@ -131,17 +113,7 @@ periods_to_count as (
 {# The final select, after counted_cells: the counted cells with their digests, and the reused. #}
 {% macro cells_with_digests() -%}
 select
-    counted_cells.indicator_id,
-    counted_cells.area_type,
-    counted_cells.area_code,
-    counted_cells.period_type,
-    counted_cells.period_label,
-    counted_cells.breakdown,
-    counted_cells.breakdown_value,
-    counted_cells.numerator,
-    counted_cells.denominator,
-    counted_cells.median_days,
-    counted_cells.n_children,
+    {{ cell_columns('counted_cells') }},
     period_digests.period_items_digest
 from counted_cells
 inner join period_digests
@@ -169,4 +141,28 @@ select * from reused_cells
 {%- endif -%}
 {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
 {{ return(relation if 'period_items_digest' in names else none) }}
+{%- endmacro %}
+
+{# The columns of an indicator's cells, in order, with their types (int_indicator_cells unions them). #}
+{% macro cell_column_types() -%}
+{{ return([
+    ('indicator_id', 'varchar'),
+    ('area_type', 'varchar'),
+    ('area_code', 'varchar'),
+    ('period_type', 'varchar'),
+    ('period_label', 'varchar'),
+    ('breakdown', 'varchar'),
+    ('breakdown_value', 'varchar'),
+    ('numerator', 'bigint'),
+    ('denominator', 'bigint'),
+    ('median_days', 'double'),
+    ('n_children', 'bigint'),
+]) }}
+{%- endmacro %}
+
+{# The cell columns read from `relation`, comma-separated. #}
+{% macro cell_columns(relation) -%}
+{%- for name, sql_type in cell_column_types() -%}
+{{ relation }}.{{ name }}{{ ", " if not loop.last }}
+{%- endfor -%}
 {%- endmacro %}

@@ -44,17 +44,28 @@ WITHDRAWN = "withdrawn"
 LOCK_FILE = ".publish.lock"
 STAMP = "%Y%m%dT%H%M%S%fZ"
 SUPERSEDED_GRACE_SECONDS = 60
-# The tables whose content decides whether a build is new: ordered, run id left out.
-CONTENT_QUERIES = ("select * exclude (run_id) from marts.indicator_values order by all",)
+# The tables whose content decides whether a build is new, each with the column left out (the
+# run id)...
+CONTENT_TABLES: tuple[tuple[str, str | None], ...] = (("marts.indicator_values", "run_id"),)
 # ... and those a warehouse may lack (published before they existed): it then differs from a build
 # that has them.
-OPTIONAL_CONTENT_QUERIES = (
-    "select * from quality.consistency order by all",
-    "select * from quality.pseudonym_key order by all",
+OPTIONAL_CONTENT_TABLES: tuple[tuple[str, str | None], ...] = (
+    ("quality.consistency", None),
+    ("quality.pseudonym_key", None),
     # the files loaded: a correction that moves no figure still changes the record-level tables
     # analysts read, so it is published (a re-run over the same files leaves the log as it was)
-    "select * from quality.load_log order by all",
+    ("quality.load_log", None),
 )
+
+
+def _content_query(table: str, left_out: str | None) -> str:
+    columns = f"* exclude ({left_out})" if left_out else "*"
+    return f"select {columns} from {table} order by all"
+
+
+# What content_digest hashes, in order.
+CONTENT_QUERIES = tuple(_content_query(*table) for table in CONTENT_TABLES)
+OPTIONAL_CONTENT_QUERIES = tuple(_content_query(*table) for table in OPTIONAL_CONTENT_TABLES)
 
 
 class PublishBusyError(RuntimeError):
@@ -133,13 +144,6 @@ def publish_build(build: Path, home: Path) -> Published:
         return Published(path=target, changed=True, digest=digest)
 
 
-# The content compared by same_content: (table, column left out), as the digest's queries.
-CONTENT_TABLES = (("marts.indicator_values", "run_id"),)
-OPTIONAL_CONTENT_TABLES = (
-    ("quality.consistency", None),
-    ("quality.pseudonym_key", None),
-    ("quality.load_log", None),
-)
 # Types whose SQL equality is equality of the values Python reads (and so of their repr, which
 # content_digest hashes); a float is compared as its text, so 0.0 and -0.0 differ there too.
 _COMPARABLE = re.compile(

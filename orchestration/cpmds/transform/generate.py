@@ -51,7 +51,6 @@ PROJECT_TEMPLATE = Path(__file__).parent / "templates" / "dbt_project.yml"
 SOURCES_FILE = "_sources.yml"
 LOAD_LOG = "load_log"
 CURRENT_STATUS = "loaded"
-SUPERSEDED_STATUS = "superseded"
 STAGED_BY_COLUMN = "_staged_by"
 CONTRACT_DIR = "orchestration/cpmds/contract/data/"
 

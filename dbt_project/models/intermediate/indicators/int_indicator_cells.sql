@@ -3,18 +3,7 @@
 -- digests that indicator_cells keeps to reuse a period's cells (not every model has them).
 
 {% for indicator_id in var('indicator_ids') %}
-select
-    indicator_id,
-    area_type,
-    area_code,
-    period_type,
-    period_label,
-    breakdown,
-    breakdown_value,
-    numerator,
-    denominator,
-    median_days,
-    n_children
-from {{ ref('int_indicator__' ~ indicator_id | lower) }}
+select {{ cell_columns('cells') }}
+from {{ ref('int_indicator__' ~ indicator_id | lower) }} as cells
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

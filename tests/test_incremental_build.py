@@ -26,13 +26,15 @@ DBT_SCHEMAS = ("reference", "staging", "intermediate", "marts")
 
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory) -> dict:
-    """A cold load of three months, then the fourth month on top with a resubmission that drops
-    a row of an earlier month's file; returns the settings and how each build started."""
+    """A cold load of three months and a school year's attendance, then the fourth month on top
+    with resubmissions that drop a row of an earlier month's registrations and of the attendance;
+    returns the settings and how each build started."""
     base = tmp_path_factory.mktemp("incremental")
     options = GenerateOptions.build(
         out=base / "raw", seed=11, councils=2, period_from=202402, period_to=LAST_MONTH, scale=0.3
     )
     generate(options, progress=False)
+    _add_attendance(options, base / "school_year")
     parked = _hold_back(options.out, LAST_MONTH, base / "parked")
     mp = pytest.MonkeyPatch()
     mp.setenv("CPMDS_PSEUDONYM_KEY", KEY)
@@ -48,10 +50,17 @@ def nightly(tmp_path_factory) -> dict:
     assert cold.exit_code == 0 and cold.published is not None, cold.describe()
     for parked_path, path in parked:
         parked_path.replace(path)
-    resubmitted = _resubmit_without_last_row(options.out)
+    resubmitted = _resubmit_without_last_row(options.out, "sw/*/registrations_202403_*.csv")
+    attendance = _resubmit_without_last_row(options.out, "education/*/attendance_202307_*.csv")
     nightly = run_load(settings)
     assert nightly.exit_code == 0 and nightly.published is not None, nightly.describe()
-    yield {"settings": settings, "starts": starts, "resubmitted": resubmitted, "patch": mp}
+    yield {
+        "settings": settings,
+        "starts": starts,
+        "resubmitted": resubmitted,
+        "attendance": attendance,
+        "patch": mp,
+    }
     mp.undo()
 
 
@@ -65,16 +74,24 @@ def _hold_back(raw: Path, period: int, aside: Path) -> list[tuple[Path, Path]]:
     return moves
 
 
-def _resubmit_without_last_row(raw: Path) -> Path:
-    """A later delivery of an earlier month's registrations, one record fewer: it supersedes the
-    original, whose rows must leave staging."""
+def _add_attendance(options: GenerateOptions, scratch: Path) -> None:
+    """The school year 2022/23's attendance returns (period 202307), generated on their own."""
+    school_year = GenerateOptions.build(
+        out=scratch, seed=11, councils=2, period_from=202307, period_to=202307, scale=0.3
+    )
+    generate(school_year, progress=False)
+    shutil.copytree(scratch / "education", options.out / "education")
+
+
+def _resubmit_without_last_row(raw: Path, pattern: str) -> Path:
+    """A later delivery of an earlier period's file, one record fewer: it supersedes the
+    original, whose rows must leave staging and every model built from them."""
     original = next(
-        path
-        for path in sorted(raw.glob("sw/*/registrations_202403_*.csv"))
-        if len(path.read_bytes().splitlines()) > 3
+        path for path in sorted(raw.glob(pattern)) if len(path.read_bytes().splitlines()) > 3
     )
     lines = original.read_bytes().splitlines(keepends=True)
-    resubmitted = original.with_name("registrations_202403_202405301200.csv")
+    dataset, period, _ = original.stem.split("_")
+    resubmitted = original.with_name(f"{dataset}_{period}_202405301200.csv")
     resubmitted.write_bytes(b"".join(lines[:-1]))
     return resubmitted
 
@@ -152,6 +169,36 @@ def test_the_superseded_file_left_staging(nightly):
         )
     assert ids["superseded"][0] not in staged
     assert staged[ids["loaded"][0]] > 0
+
+
+def test_the_attendance_of_a_superseded_return_is_replaced_by_the_resubmission(nightly):
+    """fct_attendance keeps its rows from the last build only while their rows are current: the
+    resubmitted return's rows replace the original's, one pupil fewer."""
+    settings: Settings = nightly["settings"]
+    resubmitted: Path = nightly["attendance"]
+    deliveries = f"%/{resubmitted.parent.name}/attendance_202307_%"
+    with duckdb.connect(str(published_path(settings.home)), read_only=True) as connection:
+        ids = dict(
+            connection.execute(
+                "select status, list(file_id) from staging.stg_quality__load_log "
+                "where path like ? group by status",
+                [deliveries],
+            ).fetchall()
+        )
+        council = connection.execute(
+            "select distinct council_code from marts.fct_attendance where _file_id = ?",
+            [ids["loaded"][0]],
+        ).fetchall()
+        counted = dict(
+            connection.execute(
+                "select _file_id, count(*) from marts.fct_attendance "
+                "where council_code = ? group by all",
+                [council[0][0]],
+            ).fetchall()
+        )
+    resubmitted_rows = len(resubmitted.read_bytes().splitlines()) - 1
+    assert counted == {ids["loaded"][0]: resubmitted_rows}
+    assert ids["superseded"][0] not in counted
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from identifiers import births_in, found_in, identifiers_in_input
 
 from cpmds.cli import main
 from cpmds.pipeline.runner import run_load
-from cpmds.report import build_report, latest_path, report_path
+from cpmds.report import build_report, latest_path, render, report_path
+from cpmds.report.ahead import charts_drawn_meanwhile
 from cpmds.report.build import REPORTS
 from cpmds.report.render import CACHE_FOLDER
 from cpmds.report.sources import publication_file
@@ -262,6 +263,32 @@ def test_the_kept_charts_hold_no_identifier_and_give_the_report_drawn_afresh(run
     build_report(settings.home, second.run_id)
     assert _timeless(html_of(settings, second.run_id)) == with_kept
     assert sorted(kept.glob("*.svg")) != []  # kept again
+
+
+def test_the_charts_drawn_ahead_are_the_ones_the_report_shows(runs, monkeypatch):
+    """Publish draws the report's charts in another process while it writes its exports; the
+    report that follows then draws none."""
+    settings, _, second = runs
+    kept = settings.home / REPORTS / CACHE_FOLDER
+    shutil.rmtree(kept)
+    with charts_drawn_meanwhile(settings.home):
+        pass
+    assert sorted(kept.glob("*.svg")) != []
+    drawn: list[render.Chart] = []
+
+    def drawn_here(charts: list[render.Chart]) -> list[str]:
+        drawn.extend(charts)
+        return [render.draw(chart) for chart in charts]
+
+    monkeypatch.setattr(render, "draw_all", drawn_here)
+    build_report(settings.home, second.run_id)
+    assert drawn == []
+
+
+def test_charts_that_cannot_be_drawn_ahead_cost_only_a_warning(tmp_path, caplog):
+    with charts_drawn_meanwhile(tmp_path / "no home"):
+        pass
+    assert "the report's charts were not drawn ahead" in caplog.text
 
 
 def _timeless(html: str) -> str:

@@ -51,6 +51,23 @@ def test_charts_are_kept_and_a_second_report_draws_none(tmp_path):
     assert [p.svg for p in wanted] == [draw(p.chart) for p in wanted]  # as drawn afresh
 
 
+def test_processes_share_out_the_missing_charts_and_the_report_then_draws_none(tmp_path):
+    kept = tmp_path / "kept"
+    shares = []
+    for part in range(2):
+        charts = Charts(folder=kept)
+        asked(charts)
+        shares.append(charts.keep_missing(part, 2))
+    assert shares == [2, 1]  # of three charts, the first and third, then the second
+    assert len(list(kept.glob("*.svg"))) == 3
+    report = Charts(folder=kept)
+    wanted = asked(report)
+    assert report.keep_missing() == 0
+    report.draw()
+    assert report.drawn == 0
+    assert [p.svg for p in wanted] == [draw(p.chart) for p in wanted]
+
+
 def test_the_key_is_the_data_so_changed_values_are_drawn_again(tmp_path):
     one = render.Chart("run_chart", (panels(1.0), MONTHS, "count"))
     moved = render.Chart("run_chart", (panels(1.0 + 1e-12), MONTHS, "count"))
@@ -103,7 +120,7 @@ def test_resolve_puts_every_svg_in_place():
 
 
 def test_workers_draw_the_same_svg_as_this_process(monkeypatch):
-    monkeypatch.setattr(render, "_cores", lambda: 2)
+    monkeypatch.setattr(render, "cores", lambda: 2)
     monkeypatch.setattr(render, "WORKER_START_WEIGHT", 0)  # a share for the worker however small
     charts = [
         render.Chart("run_chart", (panels(float(n), count=1 + n % 4), MONTHS, "count"))
@@ -116,7 +133,7 @@ def test_workers_draw_the_same_svg_as_this_process(monkeypatch):
 
 
 def test_a_failing_worker_has_its_charts_drawn_here(monkeypatch, caplog):
-    monkeypatch.setattr(render, "_cores", lambda: 2)
+    monkeypatch.setattr(render, "cores", lambda: 2)
     monkeypatch.setattr(render, "WORKER_START_WEIGHT", 0)
     monkeypatch.setattr(render, "draw_share", _fails)
     charts = [render.Chart("run_chart", (panels(float(n)), MONTHS, "count")) for n in range(4)]

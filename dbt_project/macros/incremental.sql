@@ -69,3 +69,22 @@ where exists (
 select 1  {#- a build from nothing: the model is built whole #}
 {%- endif -%}
 {%- endmacro %}
+
+{#
+    Run before an incremental model that is a row-for-row projection of a current-state model
+    (`current_model`, keyed here by its rows' `_file_id` and `_row`) adds the current rows it does
+    not hold yet: its rows whose current row is no longer current leave it first. A file's row never
+    changes once staged, so every row kept is still the projection of its current row.
+#}
+{% macro delete_rows_no_longer_current(current_model) -%}
+{%- if is_incremental() -%}
+delete from {{ this }} as kept
+where not exists (
+    select 1
+    from {{ ref(current_model) }} as current_row
+    where current_row._file_id = kept._file_id and current_row._row = kept._row
+)
+{%- else -%}
+select 1  {#- a build from nothing: the model is built whole #}
+{%- endif -%}
+{%- endmacro %}

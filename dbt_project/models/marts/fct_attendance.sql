@@ -1,6 +1,19 @@
 -- School attendance and exclusions (education `attendance`): one row per pupil and school year, as
 -- the council's annual file for that year gives them. Period YYYY07 is the school year 1 August
 -- YYYY-1 to 31 July YYYY. A pupil without a valid CHI is a child of their own.
+--
+-- Incremental: each row is its current row's projection and nothing else, and a file's row never
+-- changes once staged, so a build that starts from the last published one (cpmds.pipeline.incremental)
+-- keeps the rows whose current row (_file_id, _row) is still current, deletes the others first
+-- (macros/incremental.sql) and adds only the current rows it does not hold yet. A build from
+-- nothing projects every current row.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_rows_no_longer_current('int_education__attendance__current') }}"
+    )
+}}
 
 with
 
@@ -9,6 +22,22 @@ attendance as (
     select * from {{ ref('int_education__attendance__current') }}
 
 ),
+{% if is_incremental() %}
+
+kept as (
+
+    select _file_id, _row from {{ this }}
+
+),
+
+attendance_not_kept as (
+
+    select attendance.*
+    from attendance
+    anti join kept using (_file_id, _row)
+
+),
+{% endif %}
 
 attendance_with_years as (
 
@@ -16,7 +45,7 @@ attendance_with_years as (
         *,
         _period // 100 as school_year_end_year
 
-    from attendance
+    from {% if is_incremental() %}attendance_not_kept{% else %}attendance{% endif %}
 
 ),
 

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
-from cpmds.bench.floors import copy_floor, csv_files, read_floor
+from cpmds.bench.floors import copy_floor, landing_files, read_floor
 from cpmds.bench.memory import MemorySampler
 from cpmds.pipeline.incremental import BUILD_START_LINE
 from cpmds.pipeline.timing import SPANS, STAGES
@@ -218,7 +218,7 @@ def _measure(name: str, settings: Settings, run_load, progress: bool) -> Scenari
         )
     return Scenario(
         name=name,
-        files=len(csv_files(settings.raw)),
+        files=len(landing_files(settings.raw)),
         rows=stages[2].rows,  # what the ingest stage read in this run
         wall_seconds=round(wall, 2),
         peak_mib=round(sampler.peak() / 2**20, 1),

@@ -37,9 +37,10 @@ def print_result(result: BenchResult, console: Console | None = None) -> None:
         console.print(table)
     floors = result.floors
     console.print(
-        f"Floors: reading the {floors['ingest_read_files']:,} CSV files "
+        f"Floors: reading the {floors['ingest_read_files']:,} files "
         f"{floors['ingest_read_seconds']} s (Polars file by file "
-        f"{floors['ingest_read_polars_seconds']} s, DuckDB read_csv per dataset "
+        f"{floors['ingest_read_polars_seconds']} s, DuckDB read_csv per dataset and workbooks "
+        "through Polars "
         f"{floors['ingest_read_duckdb_seconds']} s); copying the warehouse "
         f"{floors['publish_copy_seconds']} s."
     )

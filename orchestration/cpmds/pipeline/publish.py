@@ -29,6 +29,7 @@ from cpmds.publish.outputs import (
 )
 from cpmds.publish.suppression import suppress
 from cpmds.publish.workbook import write_workbook
+from cpmds.report.ahead import charts_drawn_meanwhile
 from cpmds.settings import Settings
 from cpmds.state import StateStore, state_path
 from cpmds.state.schema import KEY_TABLE, QUALITY
@@ -91,12 +92,17 @@ def publish_stage(settings: Settings, run_id: str) -> PublishSummary:
         publication = write_publication_file(
             result.path, result.path.with_name(PUBLICATION_FILE), label=run_id
         )
-        with duckdb.connect(str(result.path), read_only=True) as connection:
-            rows = connection.sql(f"select * from {PUBLICATION}.indicator_values").pl()
-        export = export_csv(
-            rows, settings.home / "exports" / f"publication_indicator_values_{run_id}.csv"
-        )
-        write_workbook(publication, settings.home / "exports" / f"cpmds_published_{run_id}.xlsx")
+        # The exports take one core for seconds (the workbook most): the report's charts of what
+        # was just published are drawn on another meanwhile.
+        with charts_drawn_meanwhile(settings.home):
+            with duckdb.connect(str(result.path), read_only=True) as connection:
+                rows = connection.sql(f"select * from {PUBLICATION}.indicator_values").pl()
+            export = export_csv(
+                rows, settings.home / "exports" / f"publication_indicator_values_{run_id}.csv"
+            )
+            write_workbook(
+                publication, settings.home / "exports" / f"cpmds_published_{run_id}.xlsx"
+            )
     finish_stage(
         settings, run_id, published=result.changed, why_not=None if result.changed else NOTHING_NEW
     )

@@ -104,6 +104,16 @@ def build_report(home: Path, run_id: str | None = None) -> ReportResult:
     )
 
 
+def draw_published_charts(home: Path, part: int = 0, parts: int = 1) -> int:
+    """Draw and keep, in this process, the charts the report of the current publication shows
+    and that are not kept yet (every ``parts``-th of them from the ``part``-th: see
+    :meth:`Charts.keep_missing`); how many it drew. A report built afterwards reads them."""
+    charts = Charts(folder=home / REPORTS / CACHE_FOLDER)
+    with open_sources(home) as sources:
+        _published_sections(sources, published.publication(sources), load_catalogue(), charts)
+    return charts.keep_missing(part, parts)
+
+
 def gather(home: Path, run_id: str | None) -> dict[str, Any]:
     """Everything the template shows, from the state store and the publication file only."""
     contract, catalogue = load_contract(), load_catalogue()

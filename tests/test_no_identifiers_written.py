@@ -186,3 +186,11 @@ def test_no_file_under_the_home_holds_an_identifier(load):
         assert not found_in(text, tokens), path.relative_to(settings.home)
         scanned += 1
     assert scanned > 20
+
+
+def test_the_scan_finds_a_birth_date_however_written_but_not_in_a_timing():
+    births = {"18092012", "18/09/2012"}
+    assert births_in("born 18092012.", births) == {"18092012"}
+    assert births_in("dob=18/09/2012", births) == {"18/09/2012"}
+    assert births_in('"execution_time": 0.18092012,', births) == set()
+    assert births_in("sha 0a18092012ff", births) == set()

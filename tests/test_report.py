@@ -266,7 +266,7 @@ def test_the_kept_charts_hold_no_identifier_and_give_the_report_drawn_afresh(run
 
 
 def test_the_charts_drawn_ahead_are_the_ones_the_report_shows(runs, monkeypatch):
-    """Publish draws the report's charts in another process while it writes its exports; the
+    """Publish draws the report's charts in other processes while it writes its exports; the
     report that follows then draws none."""
     settings, _, second = runs
     kept = settings.home / REPORTS / CACHE_FOLDER

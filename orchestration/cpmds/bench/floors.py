@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cpmds.land import discover
+
 
 @dataclass(frozen=True)
 class ReadFloor:
@@ -36,8 +38,8 @@ SUFFIXES = (".csv", ".xlsx")
 
 
 def landing_files(raw: Path) -> list[Path]:
-    """Every delivery in the landing zone: CSV files and workbooks."""
-    return sorted(path for path in raw.rglob("*") if path.suffix in SUFFIXES and path.is_file())
+    """The deliveries ingest reads: the CSV files and workbooks among what land discovers."""
+    return [path for path in discover(raw) if path.suffix in SUFFIXES]
 
 
 def read_floor(raw: Path) -> ReadFloor:

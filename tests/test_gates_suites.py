@@ -15,6 +15,7 @@ from cpmds.gates.suites import (
     MARTS_GATE,
     NORMALISER_ONLY_KINDS,
     SUITES_RELATIVE,
+    columns_read,
     render_all,
     suite_path,
 )
@@ -165,3 +166,26 @@ def test_great_expectations_loads_every_suite_unchanged() -> None:
         )
         loaded = json.loads(json.dumps(suite.to_json_dict()["expectations"], default=str))
         assert loaded == document["expectations"], path.name
+
+
+def test_a_suite_reads_the_columns_its_expectations_and_row_conditions_name() -> None:
+    # Gate 2 hands GX only these columns (and _file, _row): one left out would fail the suite run.
+    attendance = columns_read(suite_path("gate_rows", "education__attendance"))
+    assert attendance == (
+        "pupil_id",
+        "chi__valid",
+        "sessions_possible",
+        "deleted",  # tested by the row conditions of the not-null rules
+        "sessions_attended",
+        "exclusions",
+        "_file",
+    )
+    assert "chi" not in attendance  # its check digit is read through chi__valid
+    # A condition of two parts: the decision date is required once there is a decision.
+    referrals = columns_read(suite_path("gate_rows", "scra__referrals"))
+    assert {"decision", "decision_date", "deleted"} <= set(referrals)
+    assert columns_read(suite_path("gate_file", "sw__cppms")) == (
+        "present",
+        "contract_column",
+        "_file",
+    )

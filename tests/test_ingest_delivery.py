@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cpmds.ingest import REJECTION_MESSAGES, Delivery, Rejection, parse_delivery, parse_landing_path
+from cpmds.ingest.delivery import landing_roots
 
 
 def _deliver(root: Path, relative: str) -> Path:
@@ -148,3 +149,29 @@ def test_rejection_messages_never_quote_the_path() -> None:
 
     assert isinstance(result, Rejection)
     assert "C0012345" not in result.message
+
+
+def test_landing_roots_resolve_paths_as_path_resolve_does_one_directory_at_a_time(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "raw"
+    plain = _deliver(root, "sw/S12000036/registrations_202406_202407051430.csv")
+    outside = _deliver(tmp_path, "elsewhere/S12000049/registrations_202406_202407051430.csv")
+    (root / "sw" / "S12000049").symlink_to(outside.parent, target_is_directory=True)
+    linked_file = root / "sw" / "S12000036" / "registrations_202405_202406051430.csv"
+    linked_file.symlink_to(outside)
+    roots = landing_roots(root)
+    paths = [
+        plain,
+        root / "sw" / "S12000049" / outside.name,  # in a linked folder: outside the root
+        linked_file,  # a link to a file outside the root
+        root / "sw" / "S12000036" / "gone.csv",  # missing
+        root / "sw" / "S12000036" / ".." / ".." / ".." / "elsewhere",  # climbs out
+        root / "sw" / "S12000036" / ".." / "S12000049" / outside.name,
+    ]
+
+    # Twice: the second time from the folders remembered the first time.
+    for _ in range(2):
+        assert [roots.resolve(path) for path in paths] == [path.resolve() for path in paths]
+    assert not roots.resolve(paths[1]).is_relative_to(roots.resolved)
+    assert not roots.resolve(paths[2]).is_relative_to(roots.resolved)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cpmds.contract import Contract
 from cpmds.gates import load_rules
-from cpmds.ingest.delivery import Delivery, landing_roots, parse_delivery
+from cpmds.ingest.delivery import Delivery, LandingRoots, landing_roots, parse_delivery
 from cpmds.ingest.rejection import REJECTION_MESSAGES
 from cpmds.state import NewFile, StateStore
 
@@ -161,7 +161,7 @@ def land(
 def _examine(
     path: Path,
     raw: Path,
-    roots: tuple[Path, Path],
+    roots: LandingRoots,
     relative: str,
     run_id: str,
     now: dt.datetime,
@@ -186,11 +186,11 @@ def _examine(
         )
 
     try:
-        target = path.resolve()
+        target = roots.resolve(path)
     except (OSError, RuntimeError):
         # A link loop, or a link into a directory we may not enter: nothing readable is there.
         return entry("rejected", "outside_root")
-    if not target.is_relative_to(roots[1]):
+    if not target.is_relative_to(roots.resolved):
         return entry("rejected", "outside_root")
     try:
         digest = _digest(target)

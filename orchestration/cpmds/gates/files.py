@@ -18,6 +18,7 @@ from cpmds.contract import Contract, Dataset, load_contract
 from cpmds.gates.findings import ROW, Finding, rejection_finding
 from cpmds.gates.registry import Registry, load_rules
 from cpmds.ingest import Delivery, Rejection, parse_delivery, parse_landing_path
+from cpmds.ingest.delivery import LandingRoots
 
 
 def check_file_before_reading(
@@ -42,7 +43,7 @@ def check_delivery_before_reading(
     registry: Registry | None = None,
     name: PurePath | None = None,
     *,
-    roots: tuple[Path, Path] | None = None,
+    roots: LandingRoots | None = None,
 ) -> tuple[Delivery | None, list[Finding]]:
     """:func:`check_file_before_reading`, with the delivery its path names (None if refused).
 

@@ -18,9 +18,8 @@ from cpmds.contract import Contract, Dataset, load_contract
 from cpmds.gates.findings import FILE_ID, ROW, ROW_FAILURE_SCHEMA, SUBMITTED
 from cpmds.gates.gx_runner import run_suite
 from cpmds.gates.registry import Registry, Rule, load_rules
-from cpmds.gates.suites import suite_path
+from cpmds.gates.suites import columns_read, suite_path
 from cpmds.ingest import PROBLEM_SEVERITY, Normalised
-from cpmds.ingest.chi import VALID_SUFFIX
 from cpmds.ingest.normalise import FILE_INDEX, NormalisedBatch
 from cpmds.settings import PROJECT_ROOT
 
@@ -105,8 +104,9 @@ def run_gate_rows(
     typed = typing_failure_rules(dataset, typing_failures, registry)
     if batch.height == 0:
         return _sorted(typed)
-    frame = _pandas_frame(batch, dataset, contract)
-    found = run_suite(suite_path("gate_rows", dataset.id, root), frame, [FILE_ID, ROW])
+    suite = suite_path("gate_rows", dataset.id, root)
+    frame = _pandas_frame(batch, [FILE_ID, ROW, *columns_read(suite)], contract)
+    found = run_suite(suite, frame, [FILE_ID, ROW])
     suite_failures = (
         pl.concat(
             [_failure_rows(registry.by_code[failure.rule], failure.index) for failure in found],
@@ -169,14 +169,12 @@ def rule_for_problem(
     raise KeyError(f"{dataset.id}: no rule for {problem} on {column}")
 
 
-def _pandas_frame(batch: pl.DataFrame, dataset: Dataset, contract: Contract):
-    """The columns the suite reads, in the types GX compares fastest (datetimes in ns; a
-    multi-valued code column as text, which only its not-null check reads)."""
+def _pandas_frame(batch: pl.DataFrame, columns: Sequence[str], contract: Contract):
+    """``columns`` of ``batch`` in the types GX compares fastest (datetimes in ns; a multi-valued
+    code column as text, which only its not-null check reads)."""
     deletion = contract.formats.deletion_column
-    columns = [FILE_ID, ROW, SUBMITTED, deletion, *dataset.column_names]
-    columns += [name + VALID_SUFFIX for name in dataset.identifier_columns("chi")]
     selected = []
-    for name in columns:
+    for name in dict.fromkeys(columns):
         dtype = batch.schema[name]
         column = pl.col(name)
         if dtype == pl.Date:

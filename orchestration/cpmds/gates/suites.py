@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,38 @@ def build_suites(
             "gate_rows", dataset, list(_row_expectations(contract, registry, dataset))
         ),
     }
+
+
+def columns_read(path: Path) -> tuple[str, ...]:
+    """The columns the suite at ``path`` reads, in the order it first names them: those its
+    expectations check and those their row conditions test. A frame of only these (and the index
+    columns) validates the same as the whole frame, and costs less to build and filter."""
+    return _columns_read(path.read_text(encoding="utf-8"))
+
+
+@cache
+def _columns_read(text: str) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for expectation in json.loads(text)["expectations"]:
+        kwargs = expectation["kwargs"]
+        for key in _COLUMN_KEYS:
+            if key in kwargs:
+                names[kwargs[key]] = None
+        names.update(dict.fromkeys(kwargs.get("column_list", ())))
+        if "row_condition" in kwargs:
+            names.update(dict.fromkeys(_condition_columns(kwargs["row_condition"])))
+    return tuple(names)
+
+
+_COLUMN_KEYS = ("column", "column_A", "column_B")
+
+
+def _condition_columns(condition: dict[str, Any]) -> Iterator[str]:
+    if "conditions" in condition:
+        for part in condition["conditions"]:
+            yield from _condition_columns(part)
+    else:
+        yield condition["column"]["name"]
 
 
 def suite_name(gate: str, dataset_id: str) -> str:

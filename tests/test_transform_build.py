@@ -306,3 +306,35 @@ def test_a_column_left_empty_fails_its_models_not_null_test(built, tmp_path):
             "where rowid in (select rowid from marts.fct_registrations limit 2)"
         )
         assert connection.execute(query).fetchall() == [("child_key", 2)]
+
+
+def test_a_repeated_or_missing_key_fails_its_models_primary_key_test(built, tmp_path):
+    """primary_key (dbt_project/tests/generic) groups keys by their hash first: run as the build
+    compiled it, it still reports each repeated key once with its count, and each key with a
+    null, on a copy of the warehouse with both."""
+    settings, build, run_id = built
+    compiled = warehouse_build(settings, run_id).artifacts / "compiled"
+    (test_sql,) = compiled.rglob("fct_registrations.yml/primary_key_*.sql")
+    query = f"select * from ({test_sql.read_text(encoding='utf-8')}) order by all"
+    damaged = tmp_path / "cpmds.duckdb"  # the catalog name the compiled test reads
+    shutil.copyfile(build, damaged)
+    with duckdb.connect(str(damaged)) as connection:
+        assert connection.execute(query).fetchall() == []
+        (council, registration), (other, _) = connection.execute(
+            "select council_code, registration_id from marts.fct_registrations "
+            "order by council_code, registration_id limit 2"
+        ).fetchall()
+        connection.execute(
+            "insert into marts.fct_registrations select * from marts.fct_registrations "
+            "where council_code = ? and registration_id = ?",
+            [council, registration],
+        )
+        connection.execute(
+            "insert into marts.fct_registrations select * replace (null as registration_id) "
+            "from marts.fct_registrations where council_code = ? limit 3",
+            [other],
+        )
+        assert connection.execute(query).fetchall() == [
+            (council, registration, 2),
+            (other, None, 3),
+        ]

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from cpmds.report import render
+from cpmds.report import charts, render
 from cpmds.report.charts import Panel, Step
 from cpmds.report.render import Charts, chart_key, draw, draw_all, resolve
 from cpmds.report.runchart import run_chart
@@ -143,3 +143,21 @@ def test_a_failing_worker_has_its_charts_drawn_here(monkeypatch, caplog):
 
 def _fails(charts):
     raise RuntimeError("a worker that cannot draw")
+
+
+def test_fixed_titles_and_axis_labels_draw_what_matplotlib_places_by_itself(monkeypatch):
+    # Placing them by measuring every tick label was a third of a chart's time: giving the title
+    # height and the (empty) labels' places must not move anything drawn.
+    def drawn() -> list[str]:
+        charts._GRIDS.clear()  # the panels of a grid are made once, with their labels placed
+        return [
+            charts.run_chart_figure(panels(12_345.0, count=6), MONTHS, "count"),
+            charts.journey_figure(journey() * 3, 2),
+        ]
+
+    fixed = drawn()
+    monkeypatch.setattr(charts, "TITLE_Y", None)  # matplotlib's own placement
+    monkeypatch.setattr(charts, "_without_label_layout", lambda ax: None)
+    assert drawn() == fixed
+    monkeypatch.undo()
+    charts._GRIDS.clear()

@@ -35,11 +35,16 @@ STYLE = {
     "ytick.major.size": 2,
     "xtick.labelsize": 6,
     "ytick.labelsize": 6,
+    "axes.formatter.useoffset": False,  # whole numbers on the axis, never "+1e4" above it
 }
 PAGE_WIDTH = 7.1  # inches: A4 less the margins
 COLUMNS = 4
 PANEL_HEIGHT = 1.05
 INK, GREY = "#000000", "#6b6b6b"
+# A panel title's height, given rather than worked out: matplotlib would otherwise measure the
+# axes' decorations on each draw to lift a title over any above the axes, and these have none
+# there (no offset text either: "axes.formatter.useoffset" is off).
+TITLE_Y = 1.0
 JOURNEY_HATCH = {"in": None, "of_which": "////", "out": "...."}
 
 
@@ -94,6 +99,8 @@ def _grid(rows: int) -> tuple[Figure, list]:
         height = 0.45 + rows * PANEL_HEIGHT
         figure = Figure(figsize=(PAGE_WIDTH, height))
         axes = list(figure.subplots(rows, COLUMNS, squeeze=False).flat)
+        for ax in axes:
+            _without_label_layout(ax)
         figure.subplots_adjust(
             left=0.07,
             right=0.99,
@@ -110,6 +117,14 @@ def _grid(rows: int) -> tuple[Figure, list]:
             artist.remove()
         ax.set_visible(True)
     return figure, axes
+
+
+def _without_label_layout(ax) -> None:
+    """Fix where the panel's axis labels go: they are empty, but matplotlib would measure every tick
+    label of the row and column to place them on each draw (with the titles' placement, a third of
+    a chart's time). The drawing is the same."""
+    ax.xaxis.set_label_coords(0.5, 0.0)
+    ax.yaxis.set_label_coords(0.0, 0.5)
 
 
 def _run_chart(ax, panel: Panel, positions: range) -> None:
@@ -143,7 +158,7 @@ def _run_chart(ax, panel: Panel, positions: range) -> None:
             mec=INK,
             mew=0.8,
         )
-    ax.set_title(panel.title, fontsize=7, loc="left", pad=2)
+    ax.set_title(panel.title, fontsize=7, loc="left", pad=2, y=TITLE_Y)
     if all(v is None for v in panel.values):
         ax.text(
             0.5,
@@ -209,6 +224,7 @@ def journey_figure(areas: Sequence[tuple[str, Sequence[Step]]], columns: int) ->
             if index >= len(areas):
                 ax.set_visible(False)
                 continue
+            _without_label_layout(ax)
             title, area_steps = areas[index]
             _journey(ax, title, area_steps, numbered=columns > 1)
         figure.legend(
@@ -270,7 +286,7 @@ def _journey(ax, title: str, steps: Sequence[Step], numbered: bool) -> None:
     ax.set_xlim(0, largest * 1.35)
     ax.set_xticks([])
     ax.spines["bottom"].set_visible(False)
-    ax.set_title(title, fontsize=7, loc="left", pad=2)
+    ax.set_title(title, fontsize=7, loc="left", pad=2, y=TITLE_Y)
 
 
 _DECIMALS = re.compile(r"(\d+\.\d)\d+")

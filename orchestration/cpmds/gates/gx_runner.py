@@ -62,7 +62,7 @@ def run_suite(path: Path, frame: pd.DataFrame, index_columns: Sequence[str]) -> 
         suite = _suite(text)
         _, batch_definition = _context()
         # Batch.validate, not ValidationDefinition.run: the latter also serialises every result
-        # into the context's results store, which nothing reads (a third of a small suite's run)
+        # into the context's results store, which nothing reads (a sixth of a small suite's run)
         # and which would keep each run's failing rows in memory until the process ends.
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(suite, result_format=result_format)

@@ -168,7 +168,14 @@ def test_the_ui_shows_the_asset_graph_the_gates_and_the_latest_run(ui, loaded_ho
         page.goto(ui.url + "/runs")
         page.locator('a[href^="/runs/"]').first.click()
         expect(page.get_by_text("Success").first).to_be_visible()
-        expect(page.get_by_text("marts__indicator_values_gate_marts").first).to_be_visible()
+        gate_3_step = page.get_by_text("marts__indicator_values_gate_marts").first
+        try:
+            expect(gate_3_step).to_be_visible(timeout=SLOW // 3)
+        except AssertionError:
+            # Once, in a full parallel test run, the run page drew its step chart with no step
+            # in it at all (the run had all 24, the gate among them): drawn again, it has them.
+            page.reload()
+            expect(gate_3_step).to_be_visible()
         page.screenshot(path=shots / "5-latest-run.png")
         browser.close()
 

@@ -8,20 +8,23 @@
 #}
 {% test primary_key(model, columns) %}
 
+{%- set key_columns = columns | join(', ') %}
 {%- set any_null = columns | join(' is null or ') ~ ' is null' %}
 
 with
 
 keys as (
 
-    select {{ columns | join(', ') }}
+    select
+        {{ key_columns }},
+        hash({{ key_columns }}) as key_hash
     from {{ model }}
 
 ),
 
 repeated_hashes as (
 
-    select hash({{ columns | join(', ') }}) as key_hash
+    select key_hash
     from keys
     group by key_hash
     having count(*) > 1
@@ -30,9 +33,9 @@ repeated_hashes as (
 
 candidates as (
 
-    select *
+    select * exclude (key_hash)
     from keys
-    where hash({{ columns | join(', ') }}) in (select key_hash from repeated_hashes)
+    where key_hash in (select key_hash from repeated_hashes)
         or {{ any_null }}
 
 ),
